@@ -1,0 +1,204 @@
+/*
+ * invite_api.c
+ *		The SQL entry point: GET /api/v2/event/{id}/invite/ as a function.
+ *
+ * Order of checks (and of errors): the token, the paging arguments, the
+ * event, the manager role.  Then count and page are read in one snapshot
+ * and returned as jsonb.
+ */
+#include "postgres.h"
+
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "invite_query.h"
+#include "jwt_verify.h"
+#include "page_json.h"
+#include "settings.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	settings_init();
+}
+
+/* Seconds since the Unix epoch, now. */
+static double
+unix_now(void)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	return (double) now / USECS_PER_SEC +
+		(double) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
+}
+
+/*
+ * The user the token speaks for, or an error: 28000 when the token is
+ * missing or refused, 55000 when no usable secret is configured.
+ */
+static int64
+authenticate(text *token)
+{
+	const char *secret = invite_api_jwt_secret ? invite_api_jwt_secret : "";
+	const JwtLibrary *lib;
+	const char *load_error = NULL;
+	JwtVerifySettings settings;
+	JwtVerifyResult result;
+	int64_t		user_id = 0;
+	MemoryContext scratch;
+	MemoryContext old_cxt;
+
+	if (token == NULL)
+		result = JWT_VERIFY_MISSING;
+	else
+	{
+		if (strlen(secret) < INVITE_API_MIN_SECRET_LENGTH)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg(secret[0] == '\0'
+							? "invite_api.jwt_secret is not set"
+							: "invite_api.jwt_secret is too short"),
+					 errdetail("Tokens are verified only with a secret of at least %d bytes.",
+							   INVITE_API_MIN_SECRET_LENGTH),
+					 errhint("Set invite_api.jwt_secret in postgresql.conf or with ALTER SYSTEM, then reload.")));
+
+		lib = jwt_library_load(&load_error);
+		if (lib == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("could not load libjwt"),
+					 errdetail("%s", load_error)));
+
+		settings.secret = (const unsigned char *) secret;
+		settings.secret_len = strlen(secret);
+		settings.audience = invite_api_jwt_audience;
+		settings.user_claim = invite_api_jwt_user_claim;
+		settings.leeway = invite_api_jwt_leeway;
+		settings.now = unix_now();
+
+		scratch = AllocSetContextCreate(CurrentMemoryContext,
+										"invite_api token",
+										ALLOCSET_SMALL_SIZES);
+		old_cxt = MemoryContextSwitchTo(scratch);
+		result = jwt_verify(lib, VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token),
+							&settings, &user_id);
+		MemoryContextSwitchTo(old_cxt);
+		MemoryContextDelete(scratch);
+	}
+
+	switch (result)
+	{
+		case JWT_VERIFY_OK:
+			return user_id;
+		case JWT_VERIFY_MISSING:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+					 errmsg("missing authorization token"),
+					 errdetail("Pass a JWT as \"token\", bare or as \"Bearer <jwt>\".")));
+			break;
+		case JWT_VERIFY_OUT_OF_MEMORY:
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory"),
+					 errdetail("%s", jwt_verify_reason(result))));
+			break;
+		case JWT_VERIFY_BAD_USER:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+					 errmsg("invalid authorization token"),
+					 errdetail("The token has no \"%s\" claim holding a user id.",
+							   invite_api_jwt_user_claim)));
+			break;
+		default:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+					 errmsg("invalid authorization token"),
+					 errdetail("%s", jwt_verify_reason(result))));
+			break;
+	}
+	pg_unreachable();
+}
+
+/* The page asked for, with defaults applied and the limit clamped. */
+static PageRequest
+page_request(FunctionCallInfo fcinfo)
+{
+	PageRequest request;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("\"event_id\" must not be null"),
+				 errdetail("The id of the event whose invites to list is required.")));
+	request.event_id = PG_GETARG_INT64(0);
+
+	request.limit = PG_ARGISNULL(1) ? invite_api_default_limit : PG_GETARG_INT32(1);
+	if (request.limit < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for \"limit\": %d", request.limit),
+				 errdetail("\"limit\" must be 1 or more.")));
+	request.limit = Min(request.limit, invite_api_max_limit);
+
+	request.offset = PG_ARGISNULL(2) ? 0 : PG_GETARG_INT32(2);
+	if (request.offset < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for \"offset\": %d", request.offset),
+				 errdetail("\"offset\" must be 0 or more.")));
+	return request;
+}
+
+/*
+ * invite_api.event_invites_page(event_id bigint, "limit" integer,
+ *                               "offset" integer, token text) RETURNS jsonb
+ */
+PG_FUNCTION_INFO_V1(event_invites_page);
+Datum
+event_invites_page(PG_FUNCTION_ARGS)
+{
+	MemoryContext result_cxt = CurrentMemoryContext;
+	int64		user_id;
+	PageRequest request;
+	int64		count;
+	uint64		nrows;
+	Jsonb	   *page;
+
+	user_id = authenticate(PG_ARGISNULL(3) ? NULL : PG_GETARG_TEXT_PP(3));
+	request = page_request(fcinfo);
+
+	SPI_connect();
+
+	switch (invite_query_access(request.event_id, user_id))
+	{
+		case EVENT_MISSING:
+			ereport(ERROR,
+					(errcode(ERRCODE_NO_DATA_FOUND),
+					 errmsg("event " INT64_FORMAT " does not exist", request.event_id),
+					 errdetail("There is no event with this id.")));
+			break;
+		case EVENT_NOT_MANAGER:
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied for event " INT64_FORMAT, request.event_id),
+					 errdetail("User " INT64_FORMAT " is not a manager of the event.", user_id)));
+			break;
+		case EVENT_MANAGER:
+			break;
+	}
+
+	count = invite_query_count(request.event_id);
+	nrows = invite_query_page(request.event_id, request.limit, request.offset);
+	page = page_json_build(&request, count, SPI_tuptable, nrows, result_cxt);
+
+	SPI_finish();
+	PG_RETURN_JSONB_P(page);
+}

@@ -1,0 +1,133 @@
+/*
+ * invite_query.c
+ *		The SQL of the endpoint, prepared once per backend.
+ *
+ * Every name is schema-qualified and every operator spelled
+ * OPERATOR(pg_catalog.=), so neither the caller's search_path nor temporary
+ * objects can change what is read.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+
+#include "invite_query.h"
+
+/* A query text and its plan, kept for the life of the backend. */
+typedef struct SavedQuery
+{
+	const char *sql;
+	int			nargs;
+	Oid			argtypes[3];
+	SPIPlanPtr	plan;
+} SavedQuery;
+
+static SavedQuery access_query = {
+	.sql =
+	"SELECT EXISTS (SELECT FROM invite_api.events e"
+	"               WHERE e.id OPERATOR(pg_catalog.=) $1),"
+	"       EXISTS (SELECT FROM invite_api.event_managers m"
+	"               WHERE m.event_id OPERATOR(pg_catalog.=) $1"
+	"                 AND m.user_id OPERATOR(pg_catalog.=) $2)",
+	.nargs = 2,
+	.argtypes = {INT8OID, INT8OID}
+};
+
+static SavedQuery count_query = {
+	.sql =
+	"SELECT pg_catalog.count(*) FROM invite_api.event_invites i"
+	" WHERE i.event_id OPERATOR(pg_catalog.=) $1",
+	.nargs = 1,
+	.argtypes = {INT8OID}
+};
+
+/*
+ * Page the invites first (in index order), then fetch only the page's users:
+ * rows skipped by OFFSET are never joined.
+ */
+static SavedQuery page_query = {
+	.sql =
+	"SELECT u.id, u.username, u.real_name, u.ext_id, u.avatar"
+	"  FROM (SELECT i.user_id, i.invited_at"
+	"          FROM invite_api.event_invites i"
+	"         WHERE i.event_id OPERATOR(pg_catalog.=) $1"
+	"         ORDER BY i.invited_at, i.user_id"
+	"         LIMIT $2 OFFSET $3) p"
+	"  JOIN invite_api.users u ON u.id OPERATOR(pg_catalog.=) p.user_id"
+	" ORDER BY p.invited_at, p.user_id",
+	.nargs = 3,
+	.argtypes = {INT8OID, INT8OID, INT8OID}
+};
+
+/* Run a saved query read-only, preparing it on first use. */
+static uint64
+run(SavedQuery *query, Datum *values, int expected)
+{
+	int			rc;
+
+	if (query->plan == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(query->sql, query->nargs, query->argtypes);
+
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
+				 query->sql, SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "SPI_keepplan failed");
+		query->plan = plan;
+	}
+
+	rc = SPI_execute_plan(query->plan, values, NULL, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_plan returned %s for \"%s\"",
+			 SPI_result_code_string(rc), query->sql);
+	if (expected >= 0 && SPI_processed != (uint64) expected)
+		elog(ERROR, "query returned " UINT64_FORMAT " rows, expected %d: \"%s\"",
+			 SPI_processed, expected, query->sql);
+	return SPI_processed;
+}
+
+/* Column "attno" of the first result row, which must not be null. */
+static Datum
+first_row_value(int attno)
+{
+	bool		isnull;
+	Datum		value = SPI_getbinval(SPI_tuptable->vals[0],
+									  SPI_tuptable->tupdesc, attno, &isnull);
+
+	if (isnull)
+		elog(ERROR, "unexpected null in column %d", attno);
+	return value;
+}
+
+EventAccess
+invite_query_access(int64 event_id, int64 user_id)
+{
+	Datum		args[2] = {Int64GetDatum(event_id), Int64GetDatum(user_id)};
+
+	run(&access_query, args, 1);
+	if (!DatumGetBool(first_row_value(1)))
+		return EVENT_MISSING;
+	if (!DatumGetBool(first_row_value(2)))
+		return EVENT_NOT_MANAGER;
+	return EVENT_MANAGER;
+}
+
+int64
+invite_query_count(int64 event_id)
+{
+	Datum		args[1] = {Int64GetDatum(event_id)};
+
+	run(&count_query, args, 1);
+	return DatumGetInt64(first_row_value(1));
+}
+
+uint64
+invite_query_page(int64 event_id, int32 limit, int32 offset)
+{
+	Datum		args[3] = {
+		Int64GetDatum(event_id), Int64GetDatum(limit), Int64GetDatum(offset)
+	};
+
+	return run(&page_query, args, -1);
+}

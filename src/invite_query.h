@@ -1,0 +1,36 @@
+/*
+ * invite_query.h
+ *		Read an event's invites through SPI.
+ *
+ * Call between SPI_connect() and SPI_finish(), read-only: every query of a
+ * call then sees the same snapshot, so count and page agree.
+ */
+#ifndef INVITE_API_INVITE_QUERY_H
+#define INVITE_API_INVITE_QUERY_H
+
+#include "executor/spi.h"
+
+typedef enum EventAccess
+{
+	EVENT_MISSING,				/* no such event */
+	EVENT_NOT_MANAGER,			/* the user does not manage it */
+	EVENT_MANAGER
+} EventAccess;
+
+/* Columns of a page row, in SPI attribute numbers. */
+#define PAGE_COL_ID			1
+#define PAGE_COL_USERNAME	2
+#define PAGE_COL_REAL_NAME	3
+#define PAGE_COL_EXT_ID		4
+#define PAGE_COL_AVATAR		5
+
+extern EventAccess invite_query_access(int64 event_id, int64 user_id);
+extern int64 invite_query_count(int64 event_id);
+
+/*
+ * The users invited to the event, ordered by invited_at then user id,
+ * "limit" of them from "offset" on; the rows are in SPI_tuptable.
+ */
+extern uint64 invite_query_page(int64 event_id, int32 limit, int32 offset);
+
+#endif							/* INVITE_API_INVITE_QUERY_H */

@@ -1,0 +1,21 @@
+/*
+ * settings.h
+ *		The invite_api.* configuration parameters.
+ */
+#ifndef INVITE_API_SETTINGS_H
+#define INVITE_API_SETTINGS_H
+
+/* The shortest HMAC secret accepted, in bytes (RFC 7518 3.2 for HS256). */
+#define INVITE_API_MIN_SECRET_LENGTH 32
+
+extern char *invite_api_jwt_secret;
+extern char *invite_api_jwt_audience;
+extern int	invite_api_jwt_leeway;
+extern char *invite_api_jwt_user_claim;
+extern char *invite_api_base_url;
+extern int	invite_api_default_limit;
+extern int	invite_api_max_limit;
+
+extern void settings_init(void);
+
+#endif							/* INVITE_API_SETTINGS_H */

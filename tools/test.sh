@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Every test of invite_api on a fresh Debian 12 machine: installs the build
+# dependencies, builds with -Werror, installs, starts a throwaway cluster and
+# runs "make installcheck" (pg_regress suite and isolation specs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash tools/deps.sh
+export PATH=$(pg_config --bindir):$PATH
+
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+make -s COPT=-Werror
+$SUDO make -s install
+
+. tools/cluster.sh
+cluster_start
+
+status=0
+make -s installcheck || status=$?
+if [ "$status" -ne 0 ]; then
+    for f in regression.diffs output_iso/regression.diffs; do
+        [ -f "$f" ] && { echo "=== $f"; cat "$f"; }
+    done
+fi
+exit "$status"
