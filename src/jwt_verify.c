@@ -68,7 +68,7 @@ static const char *const reasons[] = {
 	[JWT_VERIFY_MISSING] = "No token was given.",
 	[JWT_VERIFY_TOO_LONG] = "The token is longer than 8192 bytes.",
 	[JWT_VERIFY_MALFORMED] = "The token is not three base64url-encoded parts separated by dots.",
-	[JWT_VERIFY_BAD_SIGNATURE] = "The token signature is invalid.",
+	[JWT_VERIFY_BAD_SIGNATURE] = "The token signature is invalid, or its header or payload is not JSON.",
 	[JWT_VERIFY_BAD_ALGORITHM] = "The token is not signed with HS256, HS384 or HS512.",
 	[JWT_VERIFY_BAD_HEADER] = "The token header has a \"crit\" parameter, which is not supported.",
 	[JWT_VERIFY_BAD_PAYLOAD] = "The token payload is not a JSON object with distinct claims.",
@@ -103,7 +103,7 @@ is_base64url(char c)
 
 /*
  * Drop surrounding blanks and an optional "Bearer " prefix (any case); the
- * token left is [*start, *start + *len).
+ * token left is [*start, *start + *len).  "Bearer" alone leaves nothing.
  */
 static void
 strip_bearer(const char **start, size_t *len)
@@ -115,9 +115,10 @@ strip_bearer(const char **start, size_t *len)
 		p++;
 	while (end > p && is_space(end[-1]))
 		end--;
-	if (end - p > 6 && pg_strncasecmp(p, "bearer", 6) == 0 && is_space(p[6]))
+	if (end - p >= 6 && pg_strncasecmp(p, "bearer", 6) == 0 &&
+		(end - p == 6 || is_space(p[6])))
 	{
-		p += 7;
+		p += 6;
 		while (p < end && is_space(*p))
 			p++;
 	}

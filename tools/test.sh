@@ -19,8 +19,8 @@ cluster_start
 status=0
 make -s installcheck || status=$?
 if [ "$status" -ne 0 ]; then
-    for f in regression.diffs output_iso/regression.diffs; do
-        [ -f "$f" ] && { echo "=== $f"; cat "$f"; }
+    for f in regression.diffs output_iso/regression.diffs "$CLUSTER_DIR/server.log"; do
+        [ -f "$f" ] && { echo "=== $f"; tail -n 200 "$f"; }
     done
 fi
 exit "$status"

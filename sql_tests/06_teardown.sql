@@ -1,0 +1,9 @@
+--
+-- Drop the fixture: the extension goes with its tables and data.
+--
+DROP EXTENSION invite_api;
+SELECT count(*) FROM pg_class WHERE relnamespace = 'invite_api'::regnamespace;
+-- CREATE EXTENSION made the schema named in the control file; it stays.
+DROP SCHEMA invite_api;
+DROP FUNCTION regress_sign(json, text, text, json), regress_b64url(bytea), regress_epoch(numeric);
+DROP EXTENSION pgcrypto;
