@@ -9,7 +9,7 @@ CREATE EXTENSION invite_api;
 SELECT extversion, extrelocatable, extnamespace::regnamespace
   FROM pg_extension WHERE extname = 'invite_api';
 \d invite_api.event_invites
-\df invite_api.*
+\df invite_api.event_invites_page
 
 -- pg_dump keeps the rows of every table (config dump registration).
 SELECT c.relname

@@ -157,13 +157,9 @@ page_request(FunctionCallInfo fcinfo)
 	return request;
 }
 
-/*
- * invite_api.event_invites_page(event_id bigint, "limit" integer,
- *                               "offset" integer, token text) RETURNS jsonb
- */
-PG_FUNCTION_INFO_V1(event_invites_page);
-Datum
-event_invites_page(PG_FUNCTION_ARGS)
+/* The endpoint, over the tables of the given layout. */
+static Datum
+serve_page(FunctionCallInfo fcinfo, InviteLayout layout)
 {
 	MemoryContext result_cxt = CurrentMemoryContext;
 	int64		user_id;
@@ -195,10 +191,35 @@ event_invites_page(PG_FUNCTION_ARGS)
 			break;
 	}
 
-	count = invite_query_count(request.event_id);
-	nrows = invite_query_page(request.event_id, request.limit, request.offset);
+	count = invite_query_count(layout, request.event_id);
+	nrows = invite_query_page(layout, request.event_id, request.limit,
+							  request.offset, count);
 	page = page_json_build(&request, count, SPI_tuptable, nrows, result_cxt);
 
 	SPI_finish();
 	PG_RETURN_JSONB_P(page);
+}
+
+/*
+ * invite_api.event_invites_page(event_id bigint, "limit" integer,
+ *                               "offset" integer, token text) RETURNS jsonb
+ *
+ * Version 1.1 and later: the count and runs kept by triggers.
+ */
+PG_FUNCTION_INFO_V1(event_invites_page_1_1);
+Datum
+event_invites_page_1_1(PG_FUNCTION_ARGS)
+{
+	return serve_page(fcinfo, INVITES_COUNTED);
+}
+
+/*
+ * The same, as version 1.0 declares it: counts and skips in event_invites.
+ * Kept so that a database not yet updated keeps working with this library.
+ */
+PG_FUNCTION_INFO_V1(event_invites_page);
+Datum
+event_invites_page(PG_FUNCTION_ARGS)
+{
+	return serve_page(fcinfo, INVITES_PLAIN);
 }

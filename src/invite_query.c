@@ -18,7 +18,7 @@ typedef struct SavedQuery
 {
 	const char *sql;
 	int			nargs;
-	Oid			argtypes[3];
+	Oid			argtypes[4];
 	SPIPlanPtr	plan;
 } SavedQuery;
 
@@ -41,6 +41,15 @@ static SavedQuery count_query = {
 	.argtypes = {INT8OID}
 };
 
+static SavedQuery counted_count_query = {
+	.sql =
+	"SELECT COALESCE(pg_catalog.max(c.invites), 0)"
+	"  FROM invite_api.invite_counts c"
+	" WHERE c.event_id OPERATOR(pg_catalog.=) $1",
+	.nargs = 1,
+	.argtypes = {INT8OID}
+};
+
 /*
  * Page the invites first (in index order), then fetch only the page's users:
  * rows skipped by OFFSET are never joined.
@@ -57,6 +66,57 @@ static SavedQuery page_query = {
 	" ORDER BY p.invited_at, p.user_id",
 	.nargs = 3,
 	.argtypes = {INT8OID, INT8OID, INT8OID}
+};
+
+/*
+ * With runs: find the run holding position $3 by summing run sizes, then
+ * read the page from that run's first key, skipping less than a run.  The
+ * window aggregate emits runs in order and LIMIT 1 stops it at the run
+ * found, so only the runs before it are read.  The _from_start query sums
+ * from the first run, the _from_end one from the last ($4 is the count):
+ * the caller picks the nearer end.
+ */
+#define PAGE_FROM_RUN(run_subquery) \
+	"SELECT u.id, u.username, u.real_name, u.ext_id, u.avatar" \
+	"  FROM (" run_subquery ") run" \
+	" CROSS JOIN LATERAL" \
+	"       (SELECT i.user_id, i.invited_at" \
+	"          FROM invite_api.event_invites i" \
+	"         WHERE i.event_id OPERATOR(pg_catalog.=) $1" \
+	"           AND (i.invited_at, i.user_id) >= (run.first_at, run.first_user)" \
+	"         ORDER BY i.invited_at, i.user_id" \
+	"         LIMIT $2 OFFSET run.skip) p" \
+	"  JOIN invite_api.users u ON u.id OPERATOR(pg_catalog.=) p.user_id" \
+	" ORDER BY p.invited_at, p.user_id"
+
+static SavedQuery page_from_start_query = {
+	.sql = PAGE_FROM_RUN(
+		"SELECT s.first_at, s.first_user, $3 - s.before AS skip"
+		"  FROM (SELECT r.first_at, r.first_user, r.invites,"
+		"               pg_catalog.sum(r.invites) OVER w - r.invites AS before"
+		"          FROM invite_api.invite_runs r"
+		"         WHERE r.event_id OPERATOR(pg_catalog.=) $1"
+		"        WINDOW w AS (ORDER BY r.first_at, r.first_user)) s"
+		" WHERE s.before + s.invites > $3"
+		" ORDER BY s.first_at, s.first_user"
+		" LIMIT 1"),
+	.nargs = 3,
+	.argtypes = {INT8OID, INT8OID, INT8OID}
+};
+
+static SavedQuery page_from_end_query = {
+	.sql = PAGE_FROM_RUN(
+		"SELECT s.first_at, s.first_user, $3 - ($4 - s.through) AS skip"
+		"  FROM (SELECT r.first_at, r.first_user,"
+		"               pg_catalog.sum(r.invites) OVER w AS through"
+		"          FROM invite_api.invite_runs r"
+		"         WHERE r.event_id OPERATOR(pg_catalog.=) $1"
+		"        WINDOW w AS (ORDER BY r.first_at DESC, r.first_user DESC)) s"
+		" WHERE $4 - s.through <= $3"
+		" ORDER BY s.first_at DESC, s.first_user DESC"
+		" LIMIT 1"),
+	.nargs = 4,
+	.argtypes = {INT8OID, INT8OID, INT8OID, INT8OID}
 };
 
 /* Run a saved query read-only, preparing it on first use. */
@@ -114,20 +174,40 @@ invite_query_access(int64 event_id, int64 user_id)
 }
 
 int64
-invite_query_count(int64 event_id)
+invite_query_count(InviteLayout layout, int64 event_id)
 {
 	Datum		args[1] = {Int64GetDatum(event_id)};
 
-	run(&count_query, args, 1);
+	run(layout == INVITES_COUNTED ? &counted_count_query : &count_query, args, 1);
 	return DatumGetInt64(first_row_value(1));
 }
 
 uint64
-invite_query_page(int64 event_id, int32 limit, int32 offset)
+invite_query_page(InviteLayout layout, int64 event_id, int32 limit,
+				  int32 offset, int64 count)
 {
-	Datum		args[3] = {
-		Int64GetDatum(event_id), Int64GetDatum(limit), Int64GetDatum(offset)
+	Datum		args[4] = {
+		Int64GetDatum(event_id), Int64GetDatum(limit), Int64GetDatum(offset),
+		Int64GetDatum(count)
 	};
+	uint64		nrows;
 
-	return run(&page_query, args, -1);
+	if (layout == INVITES_PLAIN)
+		return run(&page_query, args, -1);
+
+	if (offset >= count)
+		return 0;
+	nrows = run(offset < count / 2 ? &page_from_start_query : &page_from_end_query,
+				args, -1);
+
+	/* Position "offset" exists, so a consistent index finds it. */
+	if (nrows == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("invite positions of event " INT64_FORMAT " do not match its invites",
+						event_id),
+				 errdetail("invite_counts says %lld invites, but none was found at offset %d.",
+						   (long long) count, offset),
+				 errhint("Run SELECT invite_api.rebuild_invite_positions(); after loading invites with triggers disabled.")));
+	return nrows;
 }

@@ -10,6 +10,13 @@
 
 #include "executor/spi.h"
 
+/* How the installed version of the extension keeps the invites. */
+typedef enum InviteLayout
+{
+	INVITES_PLAIN,				/* 1.0: event_invites alone */
+	INVITES_COUNTED				/* 1.1: with invite_counts and invite_runs */
+} InviteLayout;
+
 typedef enum EventAccess
 {
 	EVENT_MISSING,				/* no such event */
@@ -25,12 +32,14 @@ typedef enum EventAccess
 #define PAGE_COL_AVATAR		5
 
 extern EventAccess invite_query_access(int64 event_id, int64 user_id);
-extern int64 invite_query_count(int64 event_id);
+extern int64 invite_query_count(InviteLayout layout, int64 event_id);
 
 /*
  * The users invited to the event, ordered by invited_at then user id,
- * "limit" of them from "offset" on; the rows are in SPI_tuptable.
+ * "limit" of them from "offset" on, of "count" invites in all; the rows are
+ * in SPI_tuptable.
  */
-extern uint64 invite_query_page(int64 event_id, int32 limit, int32 offset);
+extern uint64 invite_query_page(InviteLayout layout, int64 event_id,
+								int32 limit, int32 offset, int64 count);
 
 #endif							/* INVITE_API_INVITE_QUERY_H */
