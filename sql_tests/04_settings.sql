@@ -5,10 +5,11 @@ SELECT regress_sign('{"user_id": 1}') AS ann \gset
 
 -- Loaded, the library defines every setting with its default.
 LOAD 'invite_api';
-SELECT name, setting, unit, context, vartype, min_val, max_val
+SELECT name, boot_val, unit, context, vartype, min_val, max_val
   FROM pg_settings WHERE name LIKE 'invite\_api.%' ORDER BY name;
 
 -- No secret: 55000 once there is a token to verify; no token is still 28000.
+SET invite_api.jwt_secret = '';
 SELECT invite_api.event_invites_page(10, NULL, NULL, :'ann');
 \echo sqlstate :LAST_ERROR_SQLSTATE
 SELECT invite_api.event_invites_page(10, NULL, NULL, NULL);
@@ -26,7 +27,7 @@ SELECT invite_api.event_invites_page(10, NULL, NULL, regress_sign('{"user_id": 1
 \echo sqlstate :LAST_ERROR_SQLSTATE
 SET invite_api.jwt_secret = 'éééééééééééééééé';
 SELECT invite_api.event_invites_page(10, 1, NULL, regress_sign('{"user_id": 1}', secret => 'éééééééééééééééé')) -> 'count';
-RESET invite_api.jwt_secret;
+SET invite_api.jwt_secret = '';
 
 -- The secret cannot be stored where every role can read it.
 ALTER DATABASE contrib_regression SET invite_api.jwt_secret = 'regress-secret-0123456789-abcdefghij';

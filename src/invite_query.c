@@ -52,8 +52,18 @@ static SavedQuery counted_count_query = {
 
 /*
  * Page the invites first (in index order), then fetch only the page's users:
- * rows skipped by OFFSET are never joined.
+ * rows skipped by OFFSET are never joined.  The users are looked up one by
+ * one by primary key: a generic plan cannot know that LIMIT $2 is small, and
+ * would otherwise hash-join against every user.  (OFFSET 0 keeps the planner
+ * from flattening the lookup into a join.)
  */
+#define PAGE_USERS \
+	" CROSS JOIN LATERAL" \
+	"       (SELECT u.id, u.username, u.real_name, u.ext_id, u.avatar" \
+	"          FROM invite_api.users u" \
+	"         WHERE u.id OPERATOR(pg_catalog.=) p.user_id OFFSET 0) u" \
+	" ORDER BY p.invited_at, p.user_id"
+
 static SavedQuery page_query = {
 	.sql =
 	"SELECT u.id, u.username, u.real_name, u.ext_id, u.avatar"
@@ -62,8 +72,7 @@ static SavedQuery page_query = {
 	"         WHERE i.event_id OPERATOR(pg_catalog.=) $1"
 	"         ORDER BY i.invited_at, i.user_id"
 	"         LIMIT $2 OFFSET $3) p"
-	"  JOIN invite_api.users u ON u.id OPERATOR(pg_catalog.=) p.user_id"
-	" ORDER BY p.invited_at, p.user_id",
+	PAGE_USERS,
 	.nargs = 3,
 	.argtypes = {INT8OID, INT8OID, INT8OID}
 };
@@ -86,8 +95,7 @@ static SavedQuery page_query = {
 	"           AND (i.invited_at, i.user_id) >= (run.first_at, run.first_user)" \
 	"         ORDER BY i.invited_at, i.user_id" \
 	"         LIMIT $2 OFFSET run.skip) p" \
-	"  JOIN invite_api.users u ON u.id OPERATOR(pg_catalog.=) p.user_id" \
-	" ORDER BY p.invited_at, p.user_id"
+	PAGE_USERS
 
 static SavedQuery page_from_start_query = {
 	.sql = PAGE_FROM_RUN(
