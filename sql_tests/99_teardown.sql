@@ -5,5 +5,6 @@ DROP EXTENSION invite_api;
 SELECT count(*) FROM pg_class WHERE relnamespace = 'invite_api'::regnamespace;
 -- CREATE EXTENSION made the schema named in the control file; it stays.
 DROP SCHEMA invite_api;
+DROP FUNCTION regress_page_faults(bigint, int, int[]), regress_position_faults();
 DROP FUNCTION regress_sign(json, text, text, json), regress_b64url(bytea), regress_epoch(numeric);
 DROP EXTENSION pgcrypto;
