@@ -295,6 +295,29 @@ FROM (SELECT "event_invites".* FROM "pgrst_source" AS "event_invites") _postgres
 ROLLBACK;
 
 --
+-- 400 too for ?limit=abc, but from PostgREST's cast of the argument, before
+-- the function runs: PostgREST answers 22P02 with 400 and this message.
+--
+BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
+SELECT set_config('search_path', '"api", "public"', true),
+       set_config('invite_api.base_url', :'web_base_url', true),
+       set_config('role', 'regress_http_web', true),
+       set_config('request.jwt.claims', :'manager_claims', true),
+       set_config('request.method', 'GET', true),
+       set_config('request.path', '/rpc/event_invites', true),
+       set_config('request.headers', :'manager_headers', true),
+       set_config('request.cookies', '{}', true)
+\gset
+WITH pgrst_source AS (SELECT pgrst_call.pgrst_scalar FROM (SELECT "api"."event_invites"("id" := '801'::bigint, "page_limit" := 'abc'::integer) pgrst_scalar) pgrst_call)
+SELECT null::bigint AS total_result_set, 1 AS page_total,
+       coalesce(json_agg(_postgrest_t.pgrst_scalar)->0, 'null') AS body,
+       nullif(current_setting('response.headers', true), '') AS response_headers,
+       nullif(current_setting('response.status', true), '') AS response_status, '' AS response_inserted
+FROM (SELECT "event_invites".* FROM "pgrst_source" AS "event_invites") _postgrest_t;
+\echo SQLSTATE :SQLSTATE
+ROLLBACK;
+
+--
 -- 404: GET /api/v2/event/899/invite/, an event that does not exist
 --
 BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
