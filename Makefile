@@ -5,7 +5,7 @@
 #                                 running server (see tools/test.sh for a
 #                                 throwaway one)
 
-EXTENSION = invite_api
+EXTENSION = invite_api invite_api_http
 MODULE_big = invite_api
 OBJS = \
 	src/invite_api.o \
@@ -15,7 +15,7 @@ OBJS = \
 	src/invite_query.o \
 	src/page_json.o
 
-DATA = $(wildcard sql/invite_api--*.sql)
+DATA = $(wildcard sql/invite_api--*.sql) $(wildcard sql/invite_api_http--*.sql)
 
 PG_CONFIG ?= pg_config
 

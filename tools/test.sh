@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test of invite_api on a fresh Debian 12 machine: installs the build
 # dependencies, builds with -Werror, installs, starts a throwaway cluster and
-# runs "make installcheck" (pg_regress suite and isolation specs).
+# runs "make installcheck" (pg_regress suite and isolation specs), then the
+# nginx route test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,4 +24,6 @@ if [ "$status" -ne 0 ]; then
         [ -f "$f" ] && { echo "=== $f"; tail -n 200 "$f"; }
     done
 fi
+# The reverse proxy's public route in a real nginx, on loopback.
+bash test/http/nginx_test.sh || status=$?
 exit "$status"

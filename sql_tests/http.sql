@@ -1,0 +1,468 @@
+--
+-- http: GET /api/v2/event/{id}/invite/ as PostgREST serves it.
+--
+-- invite_api_http's api.event_invites, called exactly the way PostgREST
+-- calls it for one request (GET /rpc/event_invites?id=..&page_limit=..
+-- &page_offset=.., as the reverse proxy rewrites the public path): logged
+-- in as the authenticator, one read-only transaction, one set_config
+-- statement that switches to the web role and sets the request GUCs, then
+-- the call with named arguments cast to their types.  Errors must arrive as
+-- SQLSTATE PGRST with a JSON MESSAGE (the body) and a JSON DETAIL (status
+-- and headers), which PostgREST sends as they are.
+--
+-- Self-contained: creates what it needs and drops it again.
+--
+\set VERBOSITY default
+\set SHOW_CONTEXT never
+SET client_min_messages = warning;
+SELECT NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'invite_api') AS created_core,
+       NOT EXISTS (SELECT FROM pg_namespace WHERE nspname = 'invite_api') AS created_core_schema,
+       NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pgcrypto') AS created_pgcrypto
+\gset
+CREATE EXTENSION IF NOT EXISTS pgcrypto;
+CREATE SCHEMA api;
+CREATE EXTENSION invite_api_http SCHEMA api CASCADE;
+RESET client_min_messages;
+
+-- What PostgREST may call, and how.
+SELECT p.oid::regprocedure AS function, p.prosecdef AS security_definer,
+       p.provolatile AS volatility, p.proconfig AS config,
+       has_function_privilege('public', p.oid, 'EXECUTE') AS public_may_execute
+FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+WHERE n.nspname = 'api';
+SELECT e.extname, n.nspname AS schema, e.extrelocatable AS relocatable
+FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+WHERE e.extname = 'invite_api_http';
+
+-- The roles, from the deployment's own script.
+\set authenticator regress_http_authenticator
+\set web_role regress_http_web
+\set base_url 'https://community.example.com'
+\i deploy/roles.sql
+-- A role that may use the schema but was never granted the function.
+CREATE ROLE regress_http_outsider NOLOGIN;
+GRANT USAGE ON SCHEMA api TO regress_http_outsider;
+GRANT regress_http_outsider TO regress_http_authenticator;
+
+-- The extension's settings, as a superuser puts them (the secret is not a
+-- setting a role or database may carry).  LOAD defines them now, so that
+-- the values below are checked.
+LOAD 'invite_api';
+SET invite_api.jwt_secret = 'regress-http-secret-0123456789abcdef';
+SET invite_api.jwt_audience = '';
+SET invite_api.jwt_user_claim = 'user_id';
+SET invite_api.default_limit = 20;
+SET invite_api.max_limit = 100;
+SET invite_api.base_url = '';
+
+-- One event with four invites, managed by ann; bob is invited, not a manager.
+INSERT INTO invite_api.users (id, username, real_name, ext_id, avatar) VALUES
+    (801, 'ann', 'Ann Lee', 8010, 'https://cdn.example.com/a/801.png'),
+    (802, 'bob', 'Bob Ray', 8020, NULL),
+    (803, 'cid', 'Cid Moe', NULL, 'https://cdn.example.com/a/803.png'),
+    (804, 'dee', '', NULL, NULL),
+    (805, 'eve', 'Eve "E" Ng', 8050, 'https://cdn.example.com/a/805.png');
+INSERT INTO invite_api.events (id, name) VALUES (801, 'launch party');
+INSERT INTO invite_api.event_managers (event_id, user_id) VALUES (801, 801);
+INSERT INTO invite_api.event_invites (event_id, user_id, invited_by, invited_at) VALUES
+    (801, 805, 801, '2024-05-01 10:00:00+00'),
+    (801, 802, 801, '2024-05-01 11:00:00+00'),
+    (801, 804, 801, '2024-05-01 11:00:00+00'),
+    (801, 803, 801, '2024-05-02 09:30:00+00');
+
+-- Tokens signed in SQL the way pgjwt does: base64url of header and payload,
+-- HMAC-SHA256 over "header.payload" with the secret.
+CREATE FUNCTION pg_temp.b64url(data bytea) RETURNS text
+LANGUAGE sql IMMUTABLE
+AS $$ SELECT translate(encode(data, 'base64'), E'+/=\n', '-_') $$;
+CREATE FUNCTION pg_temp.jwt(payload json, secret text) RETURNS text
+LANGUAGE sql IMMUTABLE
+AS $$
+    SELECT signing_input || '.' || pg_temp.b64url(hmac(signing_input, secret, 'sha256'))
+    FROM (SELECT pg_temp.b64url(convert_to('{"alg":"HS256","typ":"JWT"}', 'UTF8'))
+                 || '.' || pg_temp.b64url(convert_to(payload::text, 'UTF8'))
+                 AS signing_input) AS s
+$$;
+-- exp 4102444800 is 2100-01-01.
+SELECT pg_temp.jwt('{"user_id":801,"token_type":"access","exp":4102444800}',
+                   current_setting('invite_api.jwt_secret')) AS manager_token,
+       pg_temp.jwt('{"user_id":802,"token_type":"access","exp":4102444800}',
+                   current_setting('invite_api.jwt_secret')) AS guest_token,
+       pg_temp.jwt('{"sub":"801","exp":4102444800}',
+                   current_setting('invite_api.jwt_secret')) AS userless_token,
+       pg_temp.jwt('{"user_id":801,"token_type":"access","exp":4102444800}',
+                   'another-secret-of-thirty-two-bytes!!') AS forged_token
+\gset
+
+-- What PostgREST puts in request.jwt.claims (the verified claims with the
+-- role it switched to) and request.headers (every header, names in lower
+-- case, as the reverse proxy sent them).
+SELECT '{"role":"regress_http_web"}' AS anon_claims,
+       json_build_object('user_id', 801, 'token_type', 'access', 'exp', 4102444800,
+                         'role', 'regress_http_web') AS manager_claims,
+       json_build_object('user_id', 802, 'token_type', 'access', 'exp', 4102444800,
+                         'role', 'regress_http_web') AS guest_claims,
+       json_build_object('sub', '801', 'exp', 4102444800,
+                         'role', 'regress_http_web') AS userless_claims,
+       json_build_object('host', 'community.example.com', 'accept', 'application/json',
+                         'x-forwarded-proto', 'https') AS anon_headers,
+       json_build_object('host', 'community.example.com', 'accept', 'application/json',
+                         'x-forwarded-proto', 'https',
+                         'authorization', 'Bearer ' || :'manager_token') AS manager_headers,
+       json_build_object('host', 'community.example.com', 'accept', 'application/json',
+                         'x-forwarded-proto', 'https',
+                         'authorization', 'Bearer ' || :'guest_token') AS guest_headers,
+       json_build_object('host', 'community.example.com', 'accept', 'application/json',
+                         'x-forwarded-proto', 'https',
+                         'authorization', 'Bearer ' || :'userless_token') AS userless_headers,
+       json_build_object('host', 'community.example.com', 'accept', 'application/json',
+                         'x-forwarded-proto', 'https',
+                         'authorization', 'Bearer ' || :'forged_token') AS forged_headers
+\gset
+-- PostgREST applies the web role's own settings (ALTER ROLE ... SET, here
+-- from deploy/roles.sql) in each transaction, before switching to it.
+SELECT split_part(setting, '=', 2) AS web_base_url
+FROM pg_db_role_setting, unnest(setconfig) AS setting
+WHERE setrole = 'regress_http_web'::regrole AND setting LIKE 'invite_api.base_url=%'
+\gset
+\echo invite_api.base_url of the web role: :web_base_url
+
+-- From here on, the session is PostgREST's connection: the authenticator.
+SET SESSION AUTHORIZATION regress_http_authenticator;
+-- NOINHERIT: by itself it may call nothing.
+SELECT api.event_invites(801);
+
+--
+-- 200: GET /api/v2/event/801/invite/?limit=2&offset=1 with ann's token
+--   -> GET /rpc/event_invites?id=801&page_limit=2&page_offset=1
+-- (PostgREST discards the set_config row; \gset keeps it out of the way.)
+--
+BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
+SELECT set_config('search_path', '"api", "public"', true),
+       set_config('invite_api.base_url', :'web_base_url', true),
+       set_config('role', 'regress_http_web', true),
+       set_config('request.jwt.claims', :'manager_claims', true),
+       set_config('request.method', 'GET', true),
+       set_config('request.path', '/rpc/event_invites', true),
+       set_config('request.headers', :'manager_headers', true),
+       set_config('request.cookies', '{}', true)
+\gset
+\x on
+WITH pgrst_source AS (SELECT pgrst_call.pgrst_scalar FROM (SELECT "api"."event_invites"("id" := '801'::bigint, "page_limit" := '2'::integer, "page_offset" := '1'::integer) pgrst_scalar) pgrst_call)
+SELECT null::bigint AS total_result_set, 1 AS page_total,
+       coalesce(json_agg(_postgrest_t.pgrst_scalar)->0, 'null') AS body,
+       nullif(current_setting('response.headers', true), '') AS response_headers,
+       nullif(current_setting('response.status', true), '') AS response_status, '' AS response_inserted
+FROM (SELECT "event_invites".* FROM "pgrst_source" AS "event_invites") _postgrest_t;
+\x off
+COMMIT;
+
+--
+-- 200: GET /api/v2/event/801/invite/ (no limit, no offset)
+--   -> GET /rpc/event_invites?id=801
+--
+BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
+SELECT set_config('search_path', '"api", "public"', true),
+       set_config('invite_api.base_url', :'web_base_url', true),
+       set_config('role', 'regress_http_web', true),
+       set_config('request.jwt.claims', :'manager_claims', true),
+       set_config('request.method', 'GET', true),
+       set_config('request.path', '/rpc/event_invites', true),
+       set_config('request.headers', :'manager_headers', true),
+       set_config('request.cookies', '{}', true)
+\gset
+\x on
+WITH pgrst_source AS (SELECT pgrst_call.pgrst_scalar FROM (SELECT "api"."event_invites"("id" := '801'::bigint) pgrst_scalar) pgrst_call)
+SELECT null::bigint AS total_result_set, 1 AS page_total,
+       coalesce(json_agg(_postgrest_t.pgrst_scalar)->0, 'null') AS body,
+       nullif(current_setting('response.headers', true), '') AS response_headers,
+       nullif(current_setting('response.status', true), '') AS response_status, '' AS response_inserted
+FROM (SELECT "event_invites".* FROM "pgrst_source" AS "event_invites") _postgrest_t;
+\x off
+COMMIT;
+
+--
+-- 401: no Authorization header (PostgREST runs it as its db-anon-role)
+--
+BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
+SELECT set_config('search_path', '"api", "public"', true),
+       set_config('invite_api.base_url', :'web_base_url', true),
+       set_config('role', 'regress_http_web', true),
+       set_config('request.jwt.claims', :'anon_claims', true),
+       set_config('request.method', 'GET', true),
+       set_config('request.path', '/rpc/event_invites', true),
+       set_config('request.headers', :'anon_headers', true),
+       set_config('request.cookies', '{}', true)
+\gset
+WITH pgrst_source AS (SELECT pgrst_call.pgrst_scalar FROM (SELECT "api"."event_invites"("id" := '801'::bigint) pgrst_scalar) pgrst_call)
+SELECT null::bigint AS total_result_set, 1 AS page_total,
+       coalesce(json_agg(_postgrest_t.pgrst_scalar)->0, 'null') AS body,
+       nullif(current_setting('response.headers', true), '') AS response_headers,
+       nullif(current_setting('response.status', true), '') AS response_status, '' AS response_inserted
+FROM (SELECT "event_invites".* FROM "pgrst_source" AS "event_invites") _postgrest_t;
+\echo SQLSTATE :SQLSTATE
+ROLLBACK;
+
+--
+-- 401: a token PostgREST accepts (its signature is good) but without the
+-- user_id claim the extension needs
+--
+BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
+SELECT set_config('search_path', '"api", "public"', true),
+       set_config('invite_api.base_url', :'web_base_url', true),
+       set_config('role', 'regress_http_web', true),
+       set_config('request.jwt.claims', :'userless_claims', true),
+       set_config('request.method', 'GET', true),
+       set_config('request.path', '/rpc/event_invites', true),
+       set_config('request.headers', :'userless_headers', true),
+       set_config('request.cookies', '{}', true)
+\gset
+WITH pgrst_source AS (SELECT pgrst_call.pgrst_scalar FROM (SELECT "api"."event_invites"("id" := '801'::bigint) pgrst_scalar) pgrst_call)
+SELECT null::bigint AS total_result_set, 1 AS page_total,
+       coalesce(json_agg(_postgrest_t.pgrst_scalar)->0, 'null') AS body,
+       nullif(current_setting('response.headers', true), '') AS response_headers,
+       nullif(current_setting('response.status', true), '') AS response_status, '' AS response_inserted
+FROM (SELECT "event_invites".* FROM "pgrst_source" AS "event_invites") _postgrest_t;
+\echo SQLSTATE :SQLSTATE
+ROLLBACK;
+
+--
+-- 401: a token signed with another secret.  PostgREST, sharing the secret,
+-- refuses it before any SQL; should its jwt-secret ever differ from
+-- invite_api.jwt_secret, the function still refuses it.
+--
+BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
+SELECT set_config('search_path', '"api", "public"', true),
+       set_config('invite_api.base_url', :'web_base_url', true),
+       set_config('role', 'regress_http_web', true),
+       set_config('request.jwt.claims', :'manager_claims', true),
+       set_config('request.method', 'GET', true),
+       set_config('request.path', '/rpc/event_invites', true),
+       set_config('request.headers', :'forged_headers', true),
+       set_config('request.cookies', '{}', true)
+\gset
+WITH pgrst_source AS (SELECT pgrst_call.pgrst_scalar FROM (SELECT "api"."event_invites"("id" := '801'::bigint) pgrst_scalar) pgrst_call)
+SELECT null::bigint AS total_result_set, 1 AS page_total,
+       coalesce(json_agg(_postgrest_t.pgrst_scalar)->0, 'null') AS body,
+       nullif(current_setting('response.headers', true), '') AS response_headers,
+       nullif(current_setting('response.status', true), '') AS response_status, '' AS response_inserted
+FROM (SELECT "event_invites".* FROM "pgrst_source" AS "event_invites") _postgrest_t;
+\echo SQLSTATE :SQLSTATE
+ROLLBACK;
+
+--
+-- 400: ?limit=0
+--
+BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
+SELECT set_config('search_path', '"api", "public"', true),
+       set_config('invite_api.base_url', :'web_base_url', true),
+       set_config('role', 'regress_http_web', true),
+       set_config('request.jwt.claims', :'manager_claims', true),
+       set_config('request.method', 'GET', true),
+       set_config('request.path', '/rpc/event_invites', true),
+       set_config('request.headers', :'manager_headers', true),
+       set_config('request.cookies', '{}', true)
+\gset
+WITH pgrst_source AS (SELECT pgrst_call.pgrst_scalar FROM (SELECT "api"."event_invites"("id" := '801'::bigint, "page_limit" := '0'::integer) pgrst_scalar) pgrst_call)
+SELECT null::bigint AS total_result_set, 1 AS page_total,
+       coalesce(json_agg(_postgrest_t.pgrst_scalar)->0, 'null') AS body,
+       nullif(current_setting('response.headers', true), '') AS response_headers,
+       nullif(current_setting('response.status', true), '') AS response_status, '' AS response_inserted
+FROM (SELECT "event_invites".* FROM "pgrst_source" AS "event_invites") _postgrest_t;
+\echo SQLSTATE :SQLSTATE
+ROLLBACK;
+
+--
+-- 400: ?offset=-1
+--
+BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
+SELECT set_config('search_path', '"api", "public"', true),
+       set_config('invite_api.base_url', :'web_base_url', true),
+       set_config('role', 'regress_http_web', true),
+       set_config('request.jwt.claims', :'manager_claims', true),
+       set_config('request.method', 'GET', true),
+       set_config('request.path', '/rpc/event_invites', true),
+       set_config('request.headers', :'manager_headers', true),
+       set_config('request.cookies', '{}', true)
+\gset
+WITH pgrst_source AS (SELECT pgrst_call.pgrst_scalar FROM (SELECT "api"."event_invites"("id" := '801'::bigint, "page_offset" := '-1'::integer) pgrst_scalar) pgrst_call)
+SELECT null::bigint AS total_result_set, 1 AS page_total,
+       coalesce(json_agg(_postgrest_t.pgrst_scalar)->0, 'null') AS body,
+       nullif(current_setting('response.headers', true), '') AS response_headers,
+       nullif(current_setting('response.status', true), '') AS response_status, '' AS response_inserted
+FROM (SELECT "event_invites".* FROM "pgrst_source" AS "event_invites") _postgrest_t;
+\echo SQLSTATE :SQLSTATE
+ROLLBACK;
+
+--
+-- 400 too for ?limit=abc, but from PostgREST's cast of the argument, before
+-- the function runs: PostgREST answers 22P02 with 400 and this message.
+--
+BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
+SELECT set_config('search_path', '"api", "public"', true),
+       set_config('invite_api.base_url', :'web_base_url', true),
+       set_config('role', 'regress_http_web', true),
+       set_config('request.jwt.claims', :'manager_claims', true),
+       set_config('request.method', 'GET', true),
+       set_config('request.path', '/rpc/event_invites', true),
+       set_config('request.headers', :'manager_headers', true),
+       set_config('request.cookies', '{}', true)
+\gset
+WITH pgrst_source AS (SELECT pgrst_call.pgrst_scalar FROM (SELECT "api"."event_invites"("id" := '801'::bigint, "page_limit" := 'abc'::integer) pgrst_scalar) pgrst_call)
+SELECT null::bigint AS total_result_set, 1 AS page_total,
+       coalesce(json_agg(_postgrest_t.pgrst_scalar)->0, 'null') AS body,
+       nullif(current_setting('response.headers', true), '') AS response_headers,
+       nullif(current_setting('response.status', true), '') AS response_status, '' AS response_inserted
+FROM (SELECT "event_invites".* FROM "pgrst_source" AS "event_invites") _postgrest_t;
+\echo SQLSTATE :SQLSTATE
+ROLLBACK;
+
+--
+-- 404: GET /api/v2/event/899/invite/, an event that does not exist
+--
+BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
+SELECT set_config('search_path', '"api", "public"', true),
+       set_config('invite_api.base_url', :'web_base_url', true),
+       set_config('role', 'regress_http_web', true),
+       set_config('request.jwt.claims', :'manager_claims', true),
+       set_config('request.method', 'GET', true),
+       set_config('request.path', '/rpc/event_invites', true),
+       set_config('request.headers', :'manager_headers', true),
+       set_config('request.cookies', '{}', true)
+\gset
+WITH pgrst_source AS (SELECT pgrst_call.pgrst_scalar FROM (SELECT "api"."event_invites"("id" := '899'::bigint) pgrst_scalar) pgrst_call)
+SELECT null::bigint AS total_result_set, 1 AS page_total,
+       coalesce(json_agg(_postgrest_t.pgrst_scalar)->0, 'null') AS body,
+       nullif(current_setting('response.headers', true), '') AS response_headers,
+       nullif(current_setting('response.status', true), '') AS response_status, '' AS response_inserted
+FROM (SELECT "event_invites".* FROM "pgrst_source" AS "event_invites") _postgrest_t;
+\echo SQLSTATE :SQLSTATE
+ROLLBACK;
+
+--
+-- 403: bob's token: invited, but not a manager of the event
+--
+BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
+SELECT set_config('search_path', '"api", "public"', true),
+       set_config('invite_api.base_url', :'web_base_url', true),
+       set_config('role', 'regress_http_web', true),
+       set_config('request.jwt.claims', :'guest_claims', true),
+       set_config('request.method', 'GET', true),
+       set_config('request.path', '/rpc/event_invites', true),
+       set_config('request.headers', :'guest_headers', true),
+       set_config('request.cookies', '{}', true)
+\gset
+WITH pgrst_source AS (SELECT pgrst_call.pgrst_scalar FROM (SELECT "api"."event_invites"("id" := '801'::bigint) pgrst_scalar) pgrst_call)
+SELECT null::bigint AS total_result_set, 1 AS page_total,
+       coalesce(json_agg(_postgrest_t.pgrst_scalar)->0, 'null') AS body,
+       nullif(current_setting('response.headers', true), '') AS response_headers,
+       nullif(current_setting('response.status', true), '') AS response_status, '' AS response_inserted
+FROM (SELECT "event_invites".* FROM "pgrst_source" AS "event_invites") _postgrest_t;
+\echo SQLSTATE :SQLSTATE
+ROLLBACK;
+
+--
+-- 500: invite_api.jwt_secret shorter than 32 bytes.  The client gets a
+-- generic answer; the cause goes to the server log (shown here by
+-- client_min_messages = log).
+--
+RESET SESSION AUTHORIZATION;
+SET invite_api.jwt_secret = 'only-twenty-bytes-ok';
+SET log_statement = 'none';
+SET log_min_duration_statement = -1;
+SET log_duration = off;
+SET SESSION AUTHORIZATION regress_http_authenticator;
+SET client_min_messages = log;
+BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
+SELECT set_config('search_path', '"api", "public"', true),
+       set_config('invite_api.base_url', :'web_base_url', true),
+       set_config('role', 'regress_http_web', true),
+       set_config('request.jwt.claims', :'manager_claims', true),
+       set_config('request.method', 'GET', true),
+       set_config('request.path', '/rpc/event_invites', true),
+       set_config('request.headers', :'manager_headers', true),
+       set_config('request.cookies', '{}', true)
+\gset
+WITH pgrst_source AS (SELECT pgrst_call.pgrst_scalar FROM (SELECT "api"."event_invites"("id" := '801'::bigint) pgrst_scalar) pgrst_call)
+SELECT null::bigint AS total_result_set, 1 AS page_total,
+       coalesce(json_agg(_postgrest_t.pgrst_scalar)->0, 'null') AS body,
+       nullif(current_setting('response.headers', true), '') AS response_headers,
+       nullif(current_setting('response.status', true), '') AS response_status, '' AS response_inserted
+FROM (SELECT "event_invites".* FROM "pgrst_source" AS "event_invites") _postgrest_t;
+\echo SQLSTATE :SQLSTATE
+ROLLBACK;
+RESET client_min_messages;
+
+--
+-- 500: invite_api.jwt_secret not set at all
+--
+RESET SESSION AUTHORIZATION;
+SET invite_api.jwt_secret = '';
+SET SESSION AUTHORIZATION regress_http_authenticator;
+BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
+SELECT set_config('search_path', '"api", "public"', true),
+       set_config('invite_api.base_url', :'web_base_url', true),
+       set_config('role', 'regress_http_web', true),
+       set_config('request.jwt.claims', :'manager_claims', true),
+       set_config('request.method', 'GET', true),
+       set_config('request.path', '/rpc/event_invites', true),
+       set_config('request.headers', :'manager_headers', true),
+       set_config('request.cookies', '{}', true)
+\gset
+WITH pgrst_source AS (SELECT pgrst_call.pgrst_scalar FROM (SELECT "api"."event_invites"("id" := '801'::bigint) pgrst_scalar) pgrst_call)
+SELECT null::bigint AS total_result_set, 1 AS page_total,
+       coalesce(json_agg(_postgrest_t.pgrst_scalar)->0, 'null') AS body,
+       nullif(current_setting('response.headers', true), '') AS response_headers,
+       nullif(current_setting('response.status', true), '') AS response_status, '' AS response_inserted
+FROM (SELECT "event_invites".* FROM "pgrst_source" AS "event_invites") _postgrest_t;
+\echo SQLSTATE :SQLSTATE
+ROLLBACK;
+
+--
+-- The secret back, for the rest.
+--
+RESET SESSION AUTHORIZATION;
+SET invite_api.jwt_secret = 'regress-http-secret-0123456789abcdef';
+SET SESSION AUTHORIZATION regress_http_authenticator;
+
+--
+-- 400 for a NULL id too.  PostgREST never sends one (a missing id finds no
+-- function, an empty one fails its cast), but the mapping holds.
+--
+BEGIN;
+SET LOCAL ROLE regress_http_web;
+SELECT set_config('request.headers', :'manager_headers', true) IS NOT NULL AS headers_set;
+SELECT api.event_invites(NULL);
+\echo SQLSTATE :SQLSTATE
+ROLLBACK;
+
+--
+-- The web role reaches nothing but api.event_invites: not the tables, not
+-- the core function, not the secret.  And a role that may use the schema
+-- but was not granted the function cannot call it.
+--
+SET ROLE regress_http_web;
+SELECT count(*) FROM invite_api.event_invites;
+SELECT invite_api.event_invites_page(801, NULL, NULL, :'manager_token');
+SHOW invite_api.jwt_secret;
+SET ROLE regress_http_outsider;
+SELECT api.event_invites(801);
+RESET ROLE;
+
+-- Clean up: only what this file created.
+RESET SESSION AUTHORIZATION;
+DROP EXTENSION invite_api_http;
+DROP SCHEMA api;
+DROP ROLE regress_http_outsider, regress_http_web, regress_http_authenticator;
+\if :created_core
+DROP EXTENSION invite_api;
+\else
+DELETE FROM invite_api.events WHERE id = 801;
+DELETE FROM invite_api.users WHERE id BETWEEN 801 AND 805;
+\endif
+\if :created_core_schema
+DROP SCHEMA invite_api;
+\endif
+\if :created_pgcrypto
+DROP EXTENSION pgcrypto;
+\endif
