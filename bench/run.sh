@@ -49,6 +49,8 @@ if ((SINGLES % WRITE_CLIENTS != 0)); then
 fi
 
 started=$(date +%s)
+# Other work on the machine shows in the numbers: record how busy it was.
+load_before=$(cut -d' ' -f1 /proc/loadavg)
 log() { echo "[$(($(date +%s) - started))s] $*" >&2; }
 
 # --- build, install, start -------------------------------------------------
@@ -137,6 +139,12 @@ load_secs=$(echo "$(date +%s.%N) - $load_started" | bc)
 sql -c "SELECT pg_prewarm(c.oid) FROM pg_class c
          WHERE c.relnamespace IN ('invite_api'::regnamespace, 'bench_plain'::regnamespace)
            AND c.relkind IN ('r', 'i', 'm')" >/dev/null
+
+# Which build is measured: during development the version number stays the
+# same while the installed module changes, and every pgbench run's new
+# backend loads the module file as it is at that moment.
+module_hash() { sha256sum "$(pg_config --pkglibdir)/invite_api.so" | cut -c1-12; }
+module_at_start=$(module_hash)
 
 # --- helpers -----------------------------------------------------------------
 
@@ -343,6 +351,10 @@ row "$(commas "$SINGLES") single-row invites to one event from $WRITE_CLIENTS cl
 
 # --- the table ----------------------------------------------------------------
 
+module_at_end=$(module_hash)
+module="module $module_at_start"
+[ "$module_at_end" = "$module_at_start" ] ||
+    module="module CHANGED during the run: $module_at_start, then $module_at_end"
 pg_version=$(sql -c "SHOW server_version")
 ext_version=$(sql -c "SELECT extversion FROM pg_extension WHERE extname = 'invite_api'")
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
@@ -352,7 +364,8 @@ mode=$([ "$quick" = 1 ] && echo " (quick mode)" || true)
 mkdir -p "$(dirname "$OUT")"
 {
     echo "invite_api benchmark$mode, $(date -u '+%Y-%m-%d %H:%M UTC'): $(nproc) cores, $ram RAM," \
-        "$cpu; PostgreSQL $pg_version; invite_api $ext_version"
+        "$cpu; load average $load_before before the run;" \
+        "PostgreSQL $pg_version; invite_api $ext_version ($module, sha256)"
     echo
     echo "Data: $USERS users; events of $(echo "${sizes[*]}" | sed 's/ /, /g') invites; limit $LIMIT;" \
         "loaded in $(sig "$load_secs" 2) s. Latency: median of per-call latencies of one" \
