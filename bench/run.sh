@@ -3,7 +3,7 @@
 # written in plain SQL (bench/plain.sql), on a throwaway cluster, printed as
 # one Markdown table (stdout and the result file).  See bench/README.md.
 #
-#   bash bench/run.sh                  full run, about 10 minutes
+#   bash bench/run.sh                  full run, about 5 minutes
 #   BENCH_QUICK=1 bash bench/run.sh    smoke test: less data, 1 s runs
 #
 # Environment (defaults in brackets, quick mode's second):
