@@ -296,7 +296,8 @@ FROM PUBLIC;
 -- Count and place what is there already.
 SELECT @extschema@.rebuild_invite_positions();
 
--- The function now reads the count and the runs.
+-- The function now reads the count and the runs, with plans made once (and
+-- not JIT-compiled: see src/invite_query.c).
 CREATE OR REPLACE FUNCTION @extschema@.event_invites_page(
     event_id    bigint,
     "limit"     integer DEFAULT NULL,
@@ -305,4 +306,5 @@ CREATE OR REPLACE FUNCTION @extschema@.event_invites_page(
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'event_invites_page_1_1'
 LANGUAGE C STABLE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp;
+SET search_path = pg_catalog, pg_temp
+SET jit = off;

@@ -173,7 +173,7 @@ serve_page(FunctionCallInfo fcinfo, InviteLayout layout)
 
 	SPI_connect();
 
-	switch (invite_query_access(request.event_id, user_id))
+	switch (invite_query_access(layout, request.event_id, user_id, &count))
 	{
 		case EVENT_MISSING:
 			ereport(ERROR,
@@ -191,7 +191,6 @@ serve_page(FunctionCallInfo fcinfo, InviteLayout layout)
 			break;
 	}
 
-	count = invite_query_count(layout, request.event_id);
 	nrows = invite_query_page(layout, request.event_id, request.limit,
 							  request.offset, count);
 	page = page_json_build(&request, count, SPI_tuptable, nrows, result_cxt);

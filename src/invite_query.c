@@ -13,12 +13,21 @@
 
 #include "invite_query.h"
 
-/* A query text and its plan, kept for the life of the backend. */
+/*
+ * A query text and its plan, kept for the life of the backend.
+ *
+ * The queries of the counted layout always use their generic plan: it is
+ * right for every event (index scans by event, users by primary key), and
+ * planning each call anew would cost more than running it.  Its cost
+ * estimate is high, since it cannot know that LIMIT $2 is small; the SQL
+ * function turns JIT off, which would otherwise compile it on every call.
+ */
 typedef struct SavedQuery
 {
 	const char *sql;
 	int			nargs;
 	Oid			argtypes[4];
+	int			cursor_options;
 	SPIPlanPtr	plan;
 } SavedQuery;
 
@@ -41,13 +50,19 @@ static SavedQuery count_query = {
 	.argtypes = {INT8OID}
 };
 
-static SavedQuery counted_count_query = {
+/* For the counted layout, access and count in one query. */
+static SavedQuery counted_access_query = {
 	.sql =
-	"SELECT COALESCE(pg_catalog.max(c.invites), 0)"
-	"  FROM invite_api.invite_counts c"
-	" WHERE c.event_id OPERATOR(pg_catalog.=) $1",
-	.nargs = 1,
-	.argtypes = {INT8OID}
+	"SELECT EXISTS (SELECT FROM invite_api.events e"
+	"               WHERE e.id OPERATOR(pg_catalog.=) $1),"
+	"       EXISTS (SELECT FROM invite_api.event_managers m"
+	"               WHERE m.event_id OPERATOR(pg_catalog.=) $1"
+	"                 AND m.user_id OPERATOR(pg_catalog.=) $2),"
+	"       COALESCE((SELECT c.invites FROM invite_api.invite_counts c"
+	"                  WHERE c.event_id OPERATOR(pg_catalog.=) $1), 0)",
+	.nargs = 2,
+	.argtypes = {INT8OID, INT8OID},
+	.cursor_options = CURSOR_OPT_GENERIC_PLAN
 };
 
 /*
@@ -83,18 +98,19 @@ static SavedQuery page_query = {
  * window aggregate emits runs in order and LIMIT 1 stops it at the run
  * found, so only the runs before it are read.  The _from_start query sums
  * from the first run, the _from_end one from the last ($4 is the count):
- * the caller picks the nearer end.
+ * the caller picks the nearer end.  The run is computed once (MATERIALIZED)
+ * and used as constants, so the page keeps its index order to the end.
  */
 #define PAGE_FROM_RUN(run_subquery) \
+	"WITH run AS MATERIALIZED (" run_subquery ")" \
 	"SELECT u.id, u.username, u.real_name, u.ext_id, u.avatar" \
-	"  FROM (" run_subquery ") run" \
-	" CROSS JOIN LATERAL" \
-	"       (SELECT i.user_id, i.invited_at" \
+	"  FROM (SELECT i.user_id, i.invited_at" \
 	"          FROM invite_api.event_invites i" \
 	"         WHERE i.event_id OPERATOR(pg_catalog.=) $1" \
-	"           AND (i.invited_at, i.user_id) >= (run.first_at, run.first_user)" \
+	"           AND (i.invited_at, i.user_id) >=" \
+	"               (SELECT run.first_at, run.first_user FROM run)" \
 	"         ORDER BY i.invited_at, i.user_id" \
-	"         LIMIT $2 OFFSET run.skip) p" \
+	"         LIMIT $2 OFFSET (SELECT run.skip FROM run)) p" \
 	PAGE_USERS
 
 static SavedQuery page_from_start_query = {
@@ -109,7 +125,8 @@ static SavedQuery page_from_start_query = {
 		" ORDER BY s.first_at, s.first_user"
 		" LIMIT 1"),
 	.nargs = 3,
-	.argtypes = {INT8OID, INT8OID, INT8OID}
+	.argtypes = {INT8OID, INT8OID, INT8OID},
+	.cursor_options = CURSOR_OPT_GENERIC_PLAN
 };
 
 static SavedQuery page_from_end_query = {
@@ -124,7 +141,8 @@ static SavedQuery page_from_end_query = {
 		" ORDER BY s.first_at DESC, s.first_user DESC"
 		" LIMIT 1"),
 	.nargs = 4,
-	.argtypes = {INT8OID, INT8OID, INT8OID, INT8OID}
+	.argtypes = {INT8OID, INT8OID, INT8OID, INT8OID},
+	.cursor_options = CURSOR_OPT_GENERIC_PLAN
 };
 
 /* Run a saved query read-only, preparing it on first use. */
@@ -135,10 +153,12 @@ run(SavedQuery *query, Datum *values, int expected)
 
 	if (query->plan == NULL)
 	{
-		SPIPlanPtr	plan = SPI_prepare(query->sql, query->nargs, query->argtypes);
+		SPIPlanPtr	plan = SPI_prepare_cursor(query->sql, query->nargs,
+											  query->argtypes,
+											  query->cursor_options);
 
 		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
+			elog(ERROR, "SPI_prepare_cursor failed for \"%s\": %s",
 				 query->sql, SPI_result_code_string(SPI_result));
 		if (SPI_keepplan(plan) != 0)
 			elog(ERROR, "SPI_keepplan failed");
@@ -169,25 +189,27 @@ first_row_value(int attno)
 }
 
 EventAccess
-invite_query_access(int64 event_id, int64 user_id)
+invite_query_access(InviteLayout layout, int64 event_id, int64 user_id,
+					int64 *count)
 {
 	Datum		args[2] = {Int64GetDatum(event_id), Int64GetDatum(user_id)};
 
-	run(&access_query, args, 1);
+	run(layout == INVITES_COUNTED ? &counted_access_query : &access_query,
+		args, 1);
 	if (!DatumGetBool(first_row_value(1)))
 		return EVENT_MISSING;
 	if (!DatumGetBool(first_row_value(2)))
 		return EVENT_NOT_MANAGER;
+
+	if (layout == INVITES_COUNTED)
+		*count = DatumGetInt64(first_row_value(3));
+	else
+	{
+		/* count(*) only once the caller may see it: it reads every invite */
+		run(&count_query, args, 1);
+		*count = DatumGetInt64(first_row_value(1));
+	}
 	return EVENT_MANAGER;
-}
-
-int64
-invite_query_count(InviteLayout layout, int64 event_id)
-{
-	Datum		args[1] = {Int64GetDatum(event_id)};
-
-	run(layout == INVITES_COUNTED ? &counted_count_query : &count_query, args, 1);
-	return DatumGetInt64(first_row_value(1));
 }
 
 uint64

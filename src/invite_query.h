@@ -31,8 +31,12 @@ typedef enum EventAccess
 #define PAGE_COL_EXT_ID		4
 #define PAGE_COL_AVATAR		5
 
-extern EventAccess invite_query_access(int64 event_id, int64 user_id);
-extern int64 invite_query_count(InviteLayout layout, int64 event_id);
+/*
+ * May the user see the event's invites?  For a manager, also set *count to
+ * the number of invites.
+ */
+extern EventAccess invite_query_access(InviteLayout layout, int64 event_id,
+									   int64 user_id, int64 *count);
 
 /*
  * The users invited to the event, ordered by invited_at then user id,
