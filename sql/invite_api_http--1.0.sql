@@ -50,11 +50,9 @@ EXCEPTION WHEN OTHERS THEN
     END IF;
 
     IF http_status = 401 THEN
-        -- RFC 6750, section 3.1: no error code when no token was sent.
+        -- Missing or refused alike: the client needs a new token.
         http_headers := pg_catalog.json_build_object(
-            'WWW-Authenticate',
-            CASE WHEN token IS NULL THEN 'Bearer'
-                 ELSE 'Bearer error="invalid_token"' END);
+            'WWW-Authenticate', 'Bearer error="invalid_token"');
     ELSIF http_status = 500 THEN
         -- The cause is for the operator's log, not for the client.
         RAISE LOG 'invite_api_http: %', err_message
