@@ -2,8 +2,10 @@
  * invite_query.c
  *		The SQL of the endpoint, prepared once per backend.
  *
- * Every name is schema-qualified and every operator spelled
- * OPERATOR(pg_catalog.=), so neither the caller's search_path nor temporary
+ * Every name is schema-qualified and equality is spelled
+ * OPERATOR(pg_catalog.=); the SQL function also pins search_path to
+ * pg_catalog, pg_temp, where the remaining operators (row comparisons,
+ * arithmetic) resolve.  Neither the caller's search_path nor temporary
  * objects can change what is read.
  */
 #include "postgres.h"
