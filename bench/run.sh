@@ -10,7 +10,7 @@
 #   BENCH_SKIP_INSTALL=1  measure the extension already installed: no
 #                         "make && make install"
 #   BENCH_SECS            seconds of each latency run [5 | 1]
-#   BENCH_TPS_SECS        seconds of each throughput run [5 | 1]
+#   BENCH_TPS_SECS        seconds of each throughput run [6 | 4]
 #   BENCH_TPS_REPEAT      throughput runs per case, median taken [3 | 1]
 #   BENCH_WRITE_REPEAT    runs of each write case, median taken [5 | 1]
 #   BENCH_WRITE_CLIENTS   clients sharing the 1,000 single invites [8]
@@ -30,7 +30,7 @@ fi
 pick() { if [ "$quick" = 1 ]; then echo "$2"; else echo "$1"; fi; }
 
 SECS=${BENCH_SECS:-$(pick 5 1)}
-TPS_SECS=${BENCH_TPS_SECS:-$(pick 5 1)}
+TPS_SECS=${BENCH_TPS_SECS:-$(pick 6 4)}
 TPS_REPEAT=${BENCH_TPS_REPEAT:-$(pick 3 1)}
 WRITE_REPEAT=${BENCH_WRITE_REPEAT:-$(pick 5 1)}
 WRITE_CLIENTS=${BENCH_WRITE_CLIENTS:-8}
@@ -182,12 +182,19 @@ human() {
     }'
 }
 
-# run_pgbench DIR ARGS...: a pgbench run logging every transaction in DIR.
+# run_pgbench DIR [--per-second] ARGS...: a pgbench run logging every
+# transaction in DIR, or with --per-second one line per second (throughput
+# runs: a log line per call would slow what they measure).
 run_pgbench() {
-    local dir=$1
+    local dir=$1 log
     shift
+    log=(--log --log-prefix="$dir/tx")
+    if [ "${1:-}" = --per-second ]; then
+        log+=(--aggregate-interval=1)
+        shift
+    fi
     mkdir -p "$dir"
-    if ! pgbench -n -M prepared --log --log-prefix="$dir/tx" "$@" >"$dir/out" 2>&1; then
+    if ! pgbench -n -M prepared "${log[@]}" "$@" >"$dir/out" 2>&1; then
         cat "$dir/out" >&2
         echo "pgbench failed: $*" >&2
         exit 1
@@ -207,7 +214,13 @@ wall_ms() {
         END { printf "%.3f\n", (last - first) / 1000 }'
 }
 
-tps() { sed -n 's/^tps = \([0-9.]*\) (without initial connection time)$/\1/p' "$1/out"; }
+# Calls per second of an aggregated run: the median of its whole seconds,
+# leaving out the first (each new backend loads the library and plans its
+# queries) and the last (cut short).
+tps() {
+    cat "$1"/tx.* | awk '{ n[$1] += $2 } END { for (t in n) print t, n[t] }' |
+        sort -n | sed '1d;$d' | awk '{ print $2 }' | median
+}
 
 fn() { [ "$1" = ext ] && echo invite_api.event_invites_page || echo bench_plain.event_invites_page; }
 table() { [ "$1" = ext ] && echo invite_api.event_invites || echo bench_plain.event_invites; }
@@ -294,7 +307,7 @@ for clients in 1 2; do
     for r in $(seq "$TPS_REPEAT"); do
         for impl in ext plain; do
             dir="$WORK/tps_${clients}_${r}_$impl"
-            run_pgbench "$dir" -U bench_client -c "$clients" -j "$clients" -T "$TPS_SECS" \
+            run_pgbench "$dir" --per-second -U bench_client -c "$clients" -j "$clients" -T "$TPS_SECS" \
                 -f "$WORK/read_$impl.sql" \
                 -D event=1 -D limit="$LIMIT" -D offset=0 -D token="$TOKEN"
             runs[$impl]+="$(tps "$dir") "
@@ -370,7 +383,8 @@ mkdir -p "$(dirname "$OUT")"
     echo "Data: $USERS users; events of $(echo "${sizes[*]}" | sed 's/ /, /g') invites; limit $LIMIT;" \
         "loaded in $(sig "$load_secs" 2) s. Latency: median of per-call latencies of one" \
         "${SECS} s pgbench run per cell (1 client, prepared). Calls/s: median of $TPS_REPEAT" \
-        "runs of ${TPS_SECS} s. Writes: median of $WRITE_REPEAT runs." \
+        "runs of ${TPS_SECS} s, each counted as its median whole second after the first" \
+        "(when each new connection loads the library and plans). Writes: median of $WRITE_REPEAT runs." \
         "Ratio = extension / plain (for ms lower is better, for calls/s higher)."
     echo
     echo "| case | extension | plain SQL | ratio |"
