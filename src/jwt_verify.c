@@ -334,7 +334,7 @@ claims_struct_end(void *arg)
 }
 
 static JSON_ACTION_RESULT
-claims_field_start(void *arg, char *fname, bool isnull)
+claims_field_start(void *arg, char *fname, bool isnull pg_attribute_unused())
 {
 	ClaimsState *state = arg;
 
@@ -366,7 +366,8 @@ claims_field_start(void *arg, char *fname, bool isnull)
 }
 
 static JSON_ACTION_RESULT
-claims_field_end(void *arg, char *fname, bool isnull)
+claims_field_end(void *arg, char *fname pg_attribute_unused(),
+				 bool isnull pg_attribute_unused())
 {
 	ClaimsState *state = arg;
 

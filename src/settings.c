@@ -29,7 +29,8 @@ int			invite_api_max_limit = 100;
  * was loaded).
  */
 static bool
-check_jwt_secret(char **newval, void **extra, GucSource source)
+check_jwt_secret(char **newval pg_attribute_unused(),
+				 void **extra pg_attribute_unused(), GucSource source)
 {
 	switch (source)
 	{
@@ -50,7 +51,8 @@ check_jwt_secret(char **newval, void **extra, GucSource source)
 
 /* The user claim must name something. */
 static bool
-check_jwt_user_claim(char **newval, void **extra, GucSource source)
+check_jwt_user_claim(char **newval, void **extra pg_attribute_unused(),
+					 GucSource source pg_attribute_unused())
 {
 	if (*newval == NULL || (*newval)[0] == '\0')
 	{
