@@ -102,8 +102,9 @@ is_base64url(char c)
 }
 
 /*
- * Drop surrounding blanks and an optional "Bearer " prefix (any case); the
- * token left is [*start, *start + *len).
+ * Drop surrounding blanks and an optional "Bearer" prefix (any case), which
+ * is followed by blanks or stands alone; the token left is [*start, *start +
+ * *len), empty for "Bearer" alone.
  */
 static void
 strip_bearer(const char **start, size_t *len)
@@ -115,9 +116,10 @@ strip_bearer(const char **start, size_t *len)
 		p++;
 	while (end > p && is_space(end[-1]))
 		end--;
-	if (end - p > 6 && pg_strncasecmp(p, "bearer", 6) == 0 && is_space(p[6]))
+	if (end - p >= 6 && pg_strncasecmp(p, "bearer", 6) == 0 &&
+		(end - p == 6 || is_space(p[6])))
 	{
-		p += 7;
+		p += 6;
 		while (p < end && is_space(*p))
 			p++;
 	}
