@@ -2,7 +2,7 @@
 # Every test of invite_api on a fresh Debian 12 machine: installs the build
 # dependencies, builds with -Werror, installs, starts a throwaway cluster and
 # runs "make installcheck" (pg_regress suite and isolation specs), then the
-# nginx route test.
+# nginx route test and a short fuzzing run of the token verifier.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,4 +26,6 @@ if [ "$status" -ne 0 ]; then
 fi
 # The reverse proxy's public route in a real nginx, on loopback.
 bash test/http/nginx_test.sh || status=$?
+# The token verifier outside the server, under libFuzzer and sanitizers.
+bash fuzz/ci.sh || status=$?
 exit "$status"
