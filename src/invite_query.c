@@ -81,17 +81,32 @@ static SavedQuery counted_access_query = {
 	"         WHERE u.id OPERATOR(pg_catalog.=) p.user_id OFFSET 0) u" \
 	" ORDER BY p.invited_at, p.user_id"
 
+#define PAGE_BY_OFFSET \
+	"SELECT u.id, u.username, u.real_name, u.ext_id, u.avatar" \
+	"  FROM (SELECT i.user_id, i.invited_at" \
+	"          FROM invite_api.event_invites i" \
+	"         WHERE i.event_id OPERATOR(pg_catalog.=) $1" \
+	"         ORDER BY i.invited_at, i.user_id" \
+	"         LIMIT $2 OFFSET $3) p" \
+	PAGE_USERS
+
 static SavedQuery page_query = {
-	.sql =
-	"SELECT u.id, u.username, u.real_name, u.ext_id, u.avatar"
-	"  FROM (SELECT i.user_id, i.invited_at"
-	"          FROM invite_api.event_invites i"
-	"         WHERE i.event_id OPERATOR(pg_catalog.=) $1"
-	"         ORDER BY i.invited_at, i.user_id"
-	"         LIMIT $2 OFFSET $3) p"
-	PAGE_USERS,
+	.sql = PAGE_BY_OFFSET,
 	.nargs = 3,
 	.argtypes = {INT8OID, INT8OID, INT8OID}
+};
+
+/*
+ * The counted layout skips small offsets the same way: below this many rows,
+ * skipping them in the index costs less than finding their run.
+ */
+#define SKIP_WITHOUT_RUNS 256
+
+static SavedQuery counted_page_query = {
+	.sql = PAGE_BY_OFFSET,
+	.nargs = 3,
+	.argtypes = {INT8OID, INT8OID, INT8OID},
+	.cursor_options = CURSOR_OPT_GENERIC_PLAN
 };
 
 /*
@@ -222,6 +237,7 @@ invite_query_page(InviteLayout layout, int64 event_id, int32 limit,
 		Int64GetDatum(event_id), Int64GetDatum(limit), Int64GetDatum(offset),
 		Int64GetDatum(count)
 	};
+	SavedQuery *query;
 	uint64		nrows;
 
 	if (layout == INVITES_PLAIN)
@@ -229,8 +245,13 @@ invite_query_page(InviteLayout layout, int64 event_id, int32 limit,
 
 	if (offset >= count)
 		return 0;
-	nrows = run(offset < count / 2 ? &page_from_start_query : &page_from_end_query,
-				args, -1);
+	if (offset < SKIP_WITHOUT_RUNS)
+		query = &counted_page_query;
+	else if (offset < count / 2)
+		query = &page_from_start_query;
+	else
+		query = &page_from_end_query;
+	nrows = run(query, args, -1);
 
 	/* Position "offset" exists, so a consistent index finds it. */
 	if (nrows == 0)
