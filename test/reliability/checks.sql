@@ -4,6 +4,7 @@
 --   sign(payload, secret [, alg])     a JWT, as pgjwt's sign() makes it
 --   load_community(users, sizes)      a deterministic community to test on
 --   position_faults()                 rows that break the count and the runs
+--   run_size_faults()                 runs outside their size bounds
 --   page_faults(event, limit, offsets, token)
 --                                     pages that differ from ORDER BY/OFFSET
 --   check_page(event, limit, offset, token)
@@ -70,10 +71,10 @@ BEGIN
 END;
 $$;
 
--- What must hold, as rows that break it (none when all is well): each
--- event's count is its number of invites; its runs add up to it; each run
--- holds exactly the keys from its first key up to the next run's; every
--- event with runs starts with the (-infinity) run; runs stay within bounds.
+-- What the answers depend on, as rows that break it (none when all is
+-- well): each event's count is its number of invites; its runs add up to
+-- it; each run holds exactly the keys from its first key up to the next
+-- run's; every event with runs starts with the (-infinity) run.
 CREATE OR REPLACE FUNCTION reliability.position_faults() RETURNS TABLE (event_id bigint, fault text)
 LANGUAGE sql STABLE AS $$
     WITH truth AS (
@@ -104,9 +105,17 @@ LANGUAGE sql STABLE AS $$
     UNION ALL
     SELECT r.event_id, 'first run starts at ' || r.first_at
       FROM runs r WHERE r.n = 1 AND (r.first_at, r.first_user) <> ('-infinity', -9223372036854775808)
-    UNION ALL
-    SELECT r.event_id, 'run of ' || r.invites || ' invites'
-      FROM runs r
+$$;
+
+-- Runs outside the size bounds: above twice invite_run_size(), or, except
+-- an event's first run, below a quarter of it.  These cost speed, not
+-- correctness (position_faults() is about what the answers depend on).
+CREATE OR REPLACE FUNCTION reliability.run_size_faults() RETURNS TABLE (event_id bigint, fault text)
+LANGUAGE sql STABLE AS $$
+    SELECT r.event_id, CASE WHEN r.invites > 2 * invite_api.invite_run_size() THEN 'too big' ELSE 'too small' END
+                       || ': run at ' || r.first_at || ' of ' || r.invites || ' invites'
+      FROM (SELECT r.*, row_number() OVER (PARTITION BY r.event_id ORDER BY r.first_at, r.first_user) AS n
+              FROM invite_api.invite_runs r) r
      WHERE r.invites > 2 * invite_api.invite_run_size()
         OR (r.n > 1 AND r.invites < invite_api.invite_run_size() / 4)
 $$;

@@ -38,7 +38,8 @@ start_cluster
 restart_cluster fast MALLOC_MMAP_THRESHOLD_=131072
 new_database mem
 export PGDATABASE=mem
-q -c "SELECT reliability.load_community(30000, '{20000,100}'); ANALYZE"
+q -c "SELECT reliability.load_community(30000, '{20000,100}')" >/dev/null
+q -c "ANALYZE"
 # Event 3 exists, managed by user 2 only.
 q -c "INSERT INTO invite_api.events VALUES (3, 'not yours');
       INSERT INTO invite_api.event_managers VALUES (3, 2)"
