@@ -58,10 +58,18 @@ run_exit_hooks() {
 }
 
 # start_cluster [postgresql.conf lines...]: a throwaway cluster with the
-# secret configured; sets PGHOST, PGPORT, PGUSER.
+# secret configured; sets PGHOST, PGPORT, PGUSER, and WORK_DIR: a directory
+# of ours for what the script writes, removed on exit.
 start_cluster() {
     cluster_start "invite_api.jwt_secret = '$SECRET'" "$@"
+    WORK_DIR=$(mktemp -d /tmp/invite_api_rel.XXXXXX)
+    on_exit 'rm -rf "$WORK_DIR"'
     trap run_exit_hooks EXIT
+}
+
+# The server's log (it belongs to the postgres user).
+server_log() {
+    as_postgres cat "$CLUSTER_DIR/server.log"
 }
 
 # restart_cluster STOP_MODE [NAME=VALUE...]: stop it (fast, or immediate:

@@ -151,8 +151,8 @@ echo "   $calls_per_round calls a round: $(q -c "SELECT count(*) FILTER (WHERE w
 # One session: warm-up, samples between quarters of the rounds, the caught
 # calls, a last sample.  Each call's "t" goes to stdout, each error's
 # SQLSTATE to stderr.
-out=${MEMORY_KEEP:-$CLUSTER_DIR}/memory.out
-err=${MEMORY_KEEP:-$CLUSTER_DIR}/memory.err
+out=$WORK_DIR/memory.out
+err=$WORK_DIR/memory.err
 quarter=$(((ROUNDS + 3) / 4))
 {
     echo '\set VERBOSITY sqlstate'
