@@ -3,9 +3,10 @@
 #
 # A database with invite_api 1.1, whose invites have been changed after
 # loading (so its runs are not fresh), is dumped with pg_dump -Fc, then:
-#   A. restored whole into a new database (and again with pg_restore -j 2):
-#      invite_counts and invite_runs are not in the dump, the triggers
-#      rebuild them as the invites load;
+#   A. restored whole into a new database: invite_counts and invite_runs
+#      are not in the dump, the triggers rebuild them as the invites load;
+#      and in parallel (the data section with pg_restore -j 2
+#      --disable-triggers), then rebuilt;
 #   B. restored data only with --disable-triggers into a database with the
 #      extension, then SELECT invite_api.rebuild_invite_positions().
 # A database with invite_api 1.0 is dumped, then:
@@ -91,11 +92,27 @@ expect "pg_restore exit status" "$restore_status" 0
 expect_none "pg_restore messages" "$(cat "$WORK_DIR/restore.err")"
 check full "whole restore"
 
+# pg_restore -j loads the tables' data in parallel, and does not wait for
+# events before event_invites: the foreign keys, created with the extension,
+# refuse invites of events not loaded yet, now and then.  Known, and the
+# same for any extension whose tables reference each other.  (In a whole
+# restore --disable-triggers does nothing.)  In three steps, the data with
+# triggers (the foreign keys' too) disabled, then a rebuild, it works.
 createdb parallel
 restore_status=0
-pg_restore -j 2 -d parallel "$dump_dir/src.dump" 2>"$WORK_DIR/restore.err" || restore_status=$?
-expect "pg_restore -j 2 exit status" "$restore_status" 0
-check parallel "parallel restore"
+{
+    pg_restore --section=pre-data -d parallel "$dump_dir/src.dump" &&
+        pg_restore -j 2 --section=data --disable-triggers -d parallel "$dump_dir/src.dump" &&
+        pg_restore -j 2 --section=post-data -d parallel "$dump_dir/src.dump"
+} 2>"$WORK_DIR/restore.err" || restore_status=$?
+expect "pg_restore in sections, data -j 2 --disable-triggers: exit status" "$restore_status" 0
+expect_none "pg_restore in sections: messages" "$(cat "$WORK_DIR/restore.err")"
+q -d parallel -c "SELECT invite_api.rebuild_invite_positions()" >/dev/null
+check parallel "parallel restore and rebuild"
+createdb parallel_fk
+restore_status=0
+pg_restore -j 2 -d parallel_fk "$dump_dir/src.dump" 2>"$WORK_DIR/restore.err" || restore_status=$?
+echo "known  pg_restore -j 2 in one go: exit status $restore_status$(grep -o 'violates foreign key constraint "[a-z_]*"' "$WORK_DIR/restore.err" | head -n 1 | sed 's/^/, /')"
 
 echo "-- B. data-only restore, triggers disabled, then rebuild"
 new_database dataonly
