@@ -65,6 +65,7 @@ start_cluster() {
     WORK_DIR=$(mktemp -d /tmp/invite_api_rel.XXXXXX)
     on_exit 'rm -rf "$WORK_DIR"'
     trap run_exit_hooks EXIT
+    trap 'exit 130' INT TERM
 }
 
 # The server's log (it belongs to the postgres user).
