@@ -9,13 +9,13 @@
 #   bash test/reliability/soak.sh                                  ~45 s (CI)
 #   SOAK_SECS=1800 SOAK_CLIENTS=8 bash test/reliability/soak.sh    the long run
 #
-# Environment: SOAK_SECS (40), SOAK_CLIENTS (4), SOAK_USERS (12000),
+# Environment: SOAK_SECS (30), SOAK_CLIENTS (4), SOAK_USERS (12000),
 # SOAK_RUN_SIZE (50): the soak's database shrinks invite_run_size() from
 # the shipped 1000 to this, so that runs split and merge all the time (the
 # code is the same; 1000 tests the shipped constant).
 . "$(dirname "$0")/lib.sh"
 
-SECS=${SOAK_SECS:-40}
+SECS=${SOAK_SECS:-30}
 CLIENTS=${SOAK_CLIENTS:-4}
 USERS=${SOAK_USERS:-12000}
 RUN_SIZE=${SOAK_RUN_SIZE:-50}
