@@ -1,0 +1,201 @@
+-- What the reliability scripts (test/reliability/*.sh) check and compare,
+-- in schema "reliability" of the database under test:
+--
+--   sign(payload, secret [, alg])     a JWT, as pgjwt's sign() makes it
+--   load_community(users, sizes)      a deterministic community to test on
+--   position_faults()                 rows that break the count and the runs
+--   run_size_faults()                 runs outside their size bounds
+--   page_faults(event, limit, offsets, token)
+--                                     pages that differ from ORDER BY/OFFSET
+--   check_page(event, limit, offset, token)
+--                                     raises when the page is wrong
+--   page_digests(manager, token, limit, step)
+--                                     one digest of many pages per event
+--   table_digests()                   rows and a digest of each contract table
+--   backend_memory()                  this backend's RSS and memory contexts
+--
+--   psql -v ON_ERROR_STOP=1 -f test/reliability/checks.sql
+--
+-- Needs pgcrypto (the HMAC) and invite_api 1.1 or later (the count and the
+-- runs); idempotent.
+CREATE EXTENSION IF NOT EXISTS pgcrypto;
+CREATE SCHEMA IF NOT EXISTS reliability;
+
+CREATE OR REPLACE FUNCTION reliability.b64url(data bytea) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT AS $$
+    SELECT translate(rtrim(encode(data, 'base64'), '='), E'+/\n', '-_')
+$$;
+
+-- A JWT: base64url (unpadded) header and payload, HMAC over both.
+CREATE OR REPLACE FUNCTION reliability.sign(payload json, secret text, alg text DEFAULT 'HS256')
+RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    WITH parts AS (
+        SELECT reliability.b64url(convert_to(json_build_object('alg', alg, 'typ', 'JWT')::text, 'utf8'))
+               || '.' || reliability.b64url(convert_to(payload::text, 'utf8')) AS signed
+    )
+    SELECT signed || '.' || reliability.b64url(public.hmac(signed, secret,
+               CASE alg WHEN 'HS384' THEN 'sha384' WHEN 'HS512' THEN 'sha512' ELSE 'sha256' END))
+      FROM parts
+$$;
+
+-- Users 1..p_users (some without ext_id or avatar, some with non-ASCII
+-- names) and one event per size, ids 1, 2, ... managed by user 1, each with
+-- that many invites of distinct users in an order unrelated to their ids,
+-- with ties (three invites share each instant).  random() is seeded: the
+-- same arguments load the same rows.
+CREATE OR REPLACE FUNCTION reliability.load_community(p_users int, p_sizes int[])
+RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    size int;
+    ev int := 0;
+BEGIN
+    PERFORM setseed(0.31);
+    INSERT INTO invite_api.users (id, username, real_name, ext_id, avatar)
+    SELECT u, 'user' || u,
+           CASE u % 5 WHEN 0 THEN '' WHEN 1 THEN 'Zoë ☃ ' || u ELSE 'Real Name ' || u END,
+           CASE WHEN u % 3 <> 0 THEN u * 10 END,
+           CASE WHEN u % 2 = 0 THEN 'https://cdn.example.com/a/' || u || '.png' END
+      FROM generate_series(1, p_users) u;
+    FOREACH size IN ARRAY p_sizes LOOP
+        ev := ev + 1;
+        INSERT INTO invite_api.events (id, name) VALUES (ev, 'event of ' || size);
+        INSERT INTO invite_api.event_managers (event_id, user_id) VALUES (ev, 1);
+        INSERT INTO invite_api.event_invites (event_id, user_id, invited_by, invited_at)
+        SELECT ev, p.u, 1, timestamptz '2025-01-01 00:00:00+00' + (p.step / 3) * interval '1 minute'
+          FROM (SELECT u, row_number() OVER (ORDER BY random()) AS step
+                  FROM generate_series(2, p_users) u) p
+         WHERE p.step <= size;
+    END LOOP;
+END;
+$$;
+
+-- What the answers depend on, as rows that break it (none when all is
+-- well): each event's count is its number of invites; its runs add up to
+-- it; each run holds exactly the keys from its first key up to the next
+-- run's; every event with runs starts with the (-infinity) run.
+CREATE OR REPLACE FUNCTION reliability.position_faults() RETURNS TABLE (event_id bigint, fault text)
+LANGUAGE sql STABLE AS $$
+    WITH truth AS (
+        SELECT i.event_id, count(*) AS invites FROM invite_api.event_invites i GROUP BY 1
+    ), bounds AS (
+        SELECT r.*, lead(ROW(r.first_at, r.first_user)) OVER w AS next_key,
+               row_number() OVER w AS n
+          FROM invite_api.invite_runs r
+        WINDOW w AS (PARTITION BY r.event_id ORDER BY r.first_at, r.first_user)
+    ), runs AS (
+        SELECT b.*,
+               (SELECT count(*) FROM invite_api.event_invites i
+                 WHERE i.event_id = b.event_id
+                   AND ROW(i.invited_at, i.user_id) >= ROW(b.first_at, b.first_user)
+                   AND (b.next_key IS NULL OR ROW(i.invited_at, i.user_id) < b.next_key)) AS held
+          FROM bounds b
+    )
+    SELECT coalesce(t.event_id, c.event_id), 'count ' || coalesce(c.invites, 0) || ' <> ' || coalesce(t.invites, 0)
+      FROM truth t FULL JOIN invite_api.invite_counts c USING (event_id)
+     WHERE coalesce(c.invites, 0) <> coalesce(t.invites, 0)
+    UNION ALL
+    SELECT c.event_id, 'runs add up to ' || coalesce(sum(r.invites), 0)
+      FROM invite_api.invite_counts c LEFT JOIN invite_api.invite_runs r USING (event_id)
+     GROUP BY c.event_id, c.invites HAVING coalesce(sum(r.invites), 0) <> c.invites
+    UNION ALL
+    SELECT r.event_id, 'run ' || r.first_at || ' holds ' || r.invites || ' but has ' || r.held
+      FROM runs r WHERE r.invites <> r.held
+    UNION ALL
+    SELECT r.event_id, 'first run starts at ' || r.first_at
+      FROM runs r WHERE r.n = 1 AND (r.first_at, r.first_user) <> ('-infinity', -9223372036854775808)
+$$;
+
+-- Runs outside the size bounds: above twice invite_run_size(), or, except
+-- an event's first run, below a quarter of it.  These cost speed, not
+-- correctness (position_faults() is about what the answers depend on).
+CREATE OR REPLACE FUNCTION reliability.run_size_faults() RETURNS TABLE (event_id bigint, fault text)
+LANGUAGE sql STABLE AS $$
+    SELECT r.event_id, CASE WHEN r.invites > 2 * invite_api.invite_run_size() THEN 'too big' ELSE 'too small' END
+                       || ': run at ' || r.first_at || ' of ' || r.invites || ' invites'
+      FROM (SELECT r.*, row_number() OVER (PARTITION BY r.event_id ORDER BY r.first_at, r.first_user) AS n
+              FROM invite_api.invite_runs r) r
+     WHERE r.invites > 2 * invite_api.invite_run_size()
+        OR (r.n > 1 AND r.invites < invite_api.invite_run_size() / 4)
+$$;
+
+-- Pages that differ from the ground truth read in the same snapshot: the
+-- count, and every field of every result (none when all is well).
+CREATE OR REPLACE FUNCTION reliability.page_faults(p_event bigint, p_limit int, p_offsets int[], p_token text)
+RETURNS TABLE ("offset" int, fault text)
+LANGUAGE sql STABLE AS $$
+    SELECT o, 'got ' || left(got::text, 300) || ' want ' || left(want::text, 300)
+      FROM unnest(p_offsets) AS o,
+           LATERAL (SELECT invite_api.event_invites_page(p_event, p_limit, o, p_token) AS page) p,
+           LATERAL (SELECT jsonb_build_object('count', p.page -> 'count', 'results', p.page -> 'results') AS got) g,
+           LATERAL (SELECT jsonb_build_object(
+                        'count', (SELECT count(*) FROM invite_api.event_invites i WHERE i.event_id = p_event),
+                        'results', coalesce(jsonb_agg(jsonb_build_object(
+                                        'id', u.id, 'username', u.username, 'real_name', u.real_name,
+                                        'ext_id', u.ext_id, 'avatar', u.avatar)
+                                    ORDER BY t.invited_at, t.user_id), '[]')) AS want
+                      FROM (SELECT i.user_id, i.invited_at FROM invite_api.event_invites i
+                             WHERE i.event_id = p_event ORDER BY i.invited_at, i.user_id
+                             LIMIT p_limit OFFSET o) t
+                      JOIN invite_api.users u ON u.id = t.user_id) w
+     WHERE got <> want
+$$;
+
+-- For a load generator: an error, which it counts, when a page is wrong.
+CREATE OR REPLACE FUNCTION reliability.check_page(p_event bigint, p_limit int, p_offset int, p_token text)
+RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    f record;
+BEGIN
+    FOR f IN SELECT * FROM reliability.page_faults(p_event, p_limit, ARRAY[p_offset], p_token) LOOP
+        RAISE EXCEPTION 'wrong page of event % at offset %', p_event, p_offset
+            USING DETAIL = f.fault;
+    END LOOP;
+END;
+$$;
+
+-- Per event managed by p_manager: how many pages (offsets 0, step, 2 step,
+-- ... up to one page past the end) and an md5 of all of them, as returned.
+-- Equal digests in two databases: the same answers.
+CREATE OR REPLACE FUNCTION reliability.page_digests(p_manager bigint, p_token text, p_limit int, p_step int)
+RETURNS TABLE (event_id bigint, pages bigint, digest text)
+LANGUAGE sql STABLE AS $$
+    SELECT e.id, count(*), md5(string_agg(invite_api.event_invites_page(e.id, p_limit, o, p_token)::text,
+                                          E'\n' ORDER BY o))
+      FROM invite_api.events e
+      JOIN invite_api.event_managers m ON m.event_id = e.id AND m.user_id = p_manager
+      CROSS JOIN LATERAL generate_series(0,
+               (SELECT count(*) FROM invite_api.event_invites i WHERE i.event_id = e.id)::int + p_limit,
+               p_step) AS o
+     GROUP BY e.id
+     ORDER BY e.id
+$$;
+
+-- The rows of the four tables of the contract: count and md5, in key order.
+CREATE OR REPLACE FUNCTION reliability.table_digests() RETURNS TABLE (name text, rows bigint, digest text)
+LANGUAGE sql STABLE AS $$
+    SELECT 'users', count(*), md5(string_agg(t::text, E'\n' ORDER BY t.id)) FROM invite_api.users t
+    UNION ALL
+    SELECT 'events', count(*), md5(string_agg(t::text, E'\n' ORDER BY t.id)) FROM invite_api.events t
+    UNION ALL
+    SELECT 'event_managers', count(*), md5(string_agg(t::text, E'\n' ORDER BY t.event_id, t.user_id))
+      FROM invite_api.event_managers t
+    UNION ALL
+    SELECT 'event_invites', count(*), md5(string_agg(t::text, E'\n' ORDER BY t.event_id, t.user_id))
+      FROM invite_api.event_invites t
+$$;
+
+-- This backend's resident memory (kB, from /proc: all of it, and the
+-- anonymous part, which leaves out shared buffers) and the bytes held by
+-- its memory contexts.  Reading /proc takes a superuser.
+CREATE OR REPLACE FUNCTION reliability.backend_memory(OUT pid int, OUT vm_rss_kb bigint,
+                                                      OUT rss_anon_kb bigint, OUT context_bytes bigint)
+LANGUAGE sql VOLATILE AS $$
+    SELECT pg_backend_pid(),
+           (regexp_match(s, 'VmRSS:\s+(\d+)'))[1]::bigint,
+           (regexp_match(s, 'RssAnon:\s+(\d+)'))[1]::bigint,
+           (SELECT sum(total_bytes)::bigint FROM pg_backend_memory_contexts)
+      FROM pg_read_file('/proc/' || pg_backend_pid() || '/status') AS s
+$$;

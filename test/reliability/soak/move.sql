@@ -1,0 +1,8 @@
+-- Move one invite in time, anywhere in the event's order (the key of the
+-- page order changes: a run loses it, another gains it).
+\set ev random(1, 4)
+\set u random(2, :users)
+\set s random(0, 90000)
+UPDATE invite_api.event_invites
+   SET invited_at = timestamptz '2025-01-01 00:00:00+00' + :s * interval '1 second'
+ WHERE event_id = :ev AND user_id = :u;
