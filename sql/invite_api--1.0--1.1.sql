@@ -39,9 +39,10 @@ CREATE TYPE @extschema@.invite_change AS (
 );
 
 -- Cut the run starting at (p_first_at, p_first_user) into runs of
--- invite_run_size() invites.  Its size is exact (the caller holds the
--- event's row in invite_counts), so its keys are the next "invites" keys
--- from its start.
+-- invite_run_size() invites, the last one taking the remainder (so every
+-- run holds from one to two run sizes, or all of a smaller event).  Its size
+-- is exact (the caller holds the event's row in invite_counts), so its keys
+-- are the next "invites" keys from its start.
 CREATE FUNCTION @extschema@.split_invite_run(p_event_id bigint,
                                              p_first_at timestamptz,
                                              p_first_user bigint)
@@ -59,8 +60,9 @@ BEGIN
 
     WITH keys AS (
         SELECT i.invited_at, i.user_id,
-               (row_number() OVER (ORDER BY i.invited_at, i.user_id) - 1)
-                   / @extschema@.invite_run_size() AS chunk
+               least((row_number() OVER (ORDER BY i.invited_at, i.user_id) - 1)
+                         / @extschema@.invite_run_size(),
+                     greatest(run_invites / @extschema@.invite_run_size(), 1) - 1) AS chunk
           FROM (SELECT i.invited_at, i.user_id
                   FROM @extschema@.event_invites i
                  WHERE i.event_id = p_event_id

@@ -112,6 +112,30 @@ SELECT invite_api.rebuild_invite_positions();
 SELECT invite_api.event_invites_page(30, 5, 0, :'ann');
 ROLLBACK;
 
+-- An event counted as empty whose invites were written with triggers off is
+-- refused too, not served as empty.
+BEGIN;
+SET LOCAL session_replication_role = replica;
+INSERT INTO invite_api.event_invites (event_id, user_id) VALUES (11, 8);
+SET LOCAL session_replication_role = origin;
+SELECT invite_api.event_invites_page(11, 5, 0, :'ann');
+\echo sqlstate :LAST_ERROR_SQLSTATE
+ROLLBACK;
+
+-- A split leaves no small remainder: 2,001 invites make runs of 1,000 and
+-- 1,001, and 1,999 stay one run.
+INSERT INTO invite_api.events VALUES (32, 'split'), (33, 'no split');
+INSERT INTO invite_api.event_invites (event_id, user_id, invited_at)
+SELECT 32, 103000 + g, timestamptz '2025-06-01' + g * interval '1 s'
+  FROM generate_series(1, 2001) AS g;
+INSERT INTO invite_api.event_invites (event_id, user_id, invited_at)
+SELECT 33, 103000 + g, timestamptz '2025-06-01' + g * interval '1 s'
+  FROM generate_series(1, 1999) AS g;
+SELECT event_id, invites FROM invite_api.invite_runs WHERE event_id IN (32, 33)
+ ORDER BY event_id, first_at, first_user;
+SELECT * FROM regress_position_faults();
+DELETE FROM invite_api.events WHERE id IN (32, 33);
+
 -- TRUNCATE empties the bookkeeping too.
 BEGIN;
 TRUNCATE invite_api.event_invites;

@@ -81,16 +81,10 @@ merged=$(($(echo "$runs_after" | cut -d' ' -f2) - $(echo "$runs_before" | cut -d
 echo "   runs created by splits: $split, removed by merges: $merged"
 expect_none "count and run faults" "$(q -c "SELECT event_id || ': ' || fault FROM reliability.position_faults()")"
 expect_none "runs too big" "$(q -c "SELECT event_id || ': ' || fault FROM reliability.run_size_faults() WHERE fault LIKE 'too big%'")"
-# Known issue: splitting a run leaves its remainder as a run of its own, of
-# any size from 1 up; nothing merges it until a change lands in it.  Pages
-# stay right (checked above); only the run count grows.  SOAK_STRICT_RUNS=1
-# makes it a failure.
-small=$(q -c "SELECT count(*) FROM reliability.run_size_faults() WHERE fault LIKE 'too small%'")
-if [ "${SOAK_STRICT_RUNS:-0}" = 1 ]; then
-    expect "runs too small" "$small" 0
-else
-    echo "known  runs below a quarter of the run size (split remainders): $small"
-fi
+# Splits leave runs of one to two run sizes and merges fold away those
+# below a quarter: no other run may be that small.
+expect "runs too small" \
+    "$(q -c "SELECT count(*) FROM reliability.run_size_faults() WHERE fault LIKE 'too small%'")" 0
 expect_none "page faults (every event, offsets 0, 7, 14, ... past the end, limit 25)" \
     "$(q -c "SELECT e.id || ' at ' || f.offset || ': ' || f.fault
                FROM invite_api.events e,
