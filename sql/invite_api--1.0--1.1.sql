@@ -298,8 +298,10 @@ FROM PUBLIC;
 -- Count and place what is there already.
 SELECT @extschema@.rebuild_invite_positions();
 
--- The function now reads the count and the runs, with plans made once (and
--- not JIT-compiled: see src/invite_query.c).
+-- The function now reads the count and the runs, with plans made once: not
+-- JIT-compiled, and without a Memoize node before the users' primary key
+-- (whose cache, sized for the generic plan's guess of the page size, was
+-- zeroed on every call).  See src/invite_query.c.
 CREATE OR REPLACE FUNCTION @extschema@.event_invites_page(
     event_id    bigint,
     "limit"     integer DEFAULT NULL,
@@ -309,4 +311,5 @@ RETURNS jsonb
 AS 'MODULE_PATHNAME', 'event_invites_page_1_1'
 LANGUAGE C STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET jit = off;
+SET jit = off
+SET enable_memoize = off;

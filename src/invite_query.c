@@ -22,7 +22,8 @@
  * right for every event (index scans by event, users by primary key), and
  * planning each call anew would cost more than running it.  Its cost
  * estimate is high, since it cannot know that LIMIT $2 is small; the SQL
- * function turns JIT off, which would otherwise compile it on every call.
+ * function turns JIT off, which would otherwise compile it on every call,
+ * and Memoize, which would size (and zero) a cache for that many users.
  */
 typedef struct SavedQuery
 {
