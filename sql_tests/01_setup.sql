@@ -45,63 +45,32 @@ LANGUAGE sql STABLE AS $$
     SELECT extract(epoch FROM now()) + offset_seconds
 $$;
 
--- What must hold, as rows that break it (none when all is well): each
--- event's count is its number of invites; its runs add up to it; each run
--- holds exactly the keys from its first key up to the next run's; every
--- event with runs starts with the (-infinity) run; runs stay within bounds.
+-- The checks the reliability scripts use too (test/reliability/checks.sql,
+-- in schema "reliability"), not echoed here.
+\set ECHO none
+SET client_min_messages = warning;
+\i test/reliability/checks.sql
+RESET client_min_messages;
+\set ECHO all
+
+-- Rows that break the count and the runs (none when all is well): each
+-- event's count is its number of invites, its runs add up to it, each run
+-- holds exactly the keys from its first key up to the next run's, the first
+-- run starts at (-infinity), and runs stay within their size bounds.
 CREATE FUNCTION regress_position_faults() RETURNS TABLE (event_id bigint, fault text)
 LANGUAGE sql AS $$
-    WITH truth AS (
-        SELECT i.event_id, count(*) AS invites FROM invite_api.event_invites i GROUP BY 1
-    ), runs AS (
-        SELECT r.*, lead(ROW(r.first_at, r.first_user)) OVER w AS next_key,
-               row_number() OVER w AS n
-          FROM invite_api.invite_runs r
-        WINDOW w AS (PARTITION BY r.event_id ORDER BY r.first_at, r.first_user)
-    )
-    SELECT coalesce(t.event_id, c.event_id), 'count ' || coalesce(c.invites, 0) || ' <> ' || coalesce(t.invites, 0)
-      FROM truth t FULL JOIN invite_api.invite_counts c USING (event_id)
-     WHERE coalesce(c.invites, 0) <> coalesce(t.invites, 0)
+    SELECT * FROM reliability.position_faults()
     UNION ALL
-    SELECT c.event_id, 'runs add up to ' || coalesce(sum(r.invites), 0)
-      FROM invite_api.invite_counts c LEFT JOIN invite_api.invite_runs r USING (event_id)
-     GROUP BY c.event_id, c.invites HAVING coalesce(sum(r.invites), 0) <> c.invites
-    UNION ALL
-    SELECT r.event_id, 'run ' || r.first_at || ' holds ' || r.invites || ' but has ' ||
-           (SELECT count(*) FROM invite_api.event_invites i
-             WHERE i.event_id = r.event_id
-               AND ROW(i.invited_at, i.user_id) >= ROW(r.first_at, r.first_user)
-               AND (r.next_key IS NULL OR ROW(i.invited_at, i.user_id) < r.next_key))
-      FROM runs r
-     WHERE r.invites <> (SELECT count(*) FROM invite_api.event_invites i
-                          WHERE i.event_id = r.event_id
-                            AND ROW(i.invited_at, i.user_id) >= ROW(r.first_at, r.first_user)
-                            AND (r.next_key IS NULL OR ROW(i.invited_at, i.user_id) < r.next_key))
-    UNION ALL
-    SELECT r.event_id, 'first run starts at ' || r.first_at
-      FROM runs r WHERE r.n = 1 AND (r.first_at, r.first_user) <> ('-infinity', -9223372036854775808)
-    UNION ALL
-    SELECT r.event_id, 'run of ' || r.invites || ' invites'
-      FROM runs r
-     WHERE r.invites > 2 * invite_api.invite_run_size()
-        OR (r.n > 1 AND r.invites < invite_api.invite_run_size() / 4)
+    SELECT * FROM reliability.run_size_faults()
 $$;
 
--- The rows of pages that differ from the plain ORDER BY/LIMIT/OFFSET ground
--- truth (none when all is well).
+-- Pages that differ from the plain ORDER BY/LIMIT/OFFSET ground truth, as
+-- user 1 sees them (none when all is well).
 CREATE FUNCTION regress_page_faults(p_event bigint, p_limit int, p_offsets int[])
 RETURNS TABLE ("offset" int, fault text)
 LANGUAGE sql AS $$
-    SELECT o, 'got ' || got::text || ' want ' || want::text
-      FROM unnest(p_offsets) AS o,
-           LATERAL (SELECT coalesce(jsonb_agg(r -> 'id'), '[]') AS got
-                      FROM jsonb_array_elements(invite_api.event_invites_page(p_event, p_limit, o,
-                               regress_sign('{"user_id": 1}')) -> 'results') AS r) g,
-           LATERAL (SELECT coalesce(jsonb_agg(to_jsonb(user_id) ORDER BY invited_at, user_id), '[]') AS want
-                      FROM (SELECT user_id, invited_at FROM invite_api.event_invites
-                             WHERE event_id = p_event ORDER BY invited_at, user_id
-                             LIMIT p_limit OFFSET o) t) w
-     WHERE got <> want
+    SELECT * FROM reliability.page_faults(p_event, p_limit, p_offsets,
+                                          regress_sign('{"user_id": 1}'))
 $$;
 
 -- The community: user 1 manages events 10 and 11, user 2 manages event 12,

@@ -6,5 +6,8 @@ SELECT count(*) FROM pg_class WHERE relnamespace = 'invite_api'::regnamespace;
 -- CREATE EXTENSION made the schema named in the control file; it stays.
 DROP SCHEMA invite_api;
 DROP FUNCTION regress_page_faults(bigint, int, int[]), regress_position_faults();
+SET client_min_messages = warning;
+DROP SCHEMA reliability CASCADE;
+RESET client_min_messages;
 DROP FUNCTION regress_sign(json, text, text, json), regress_b64url(bytea), regress_epoch(numeric);
 DROP EXTENSION pgcrypto;
