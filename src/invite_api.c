@@ -2,8 +2,8 @@
  * invite_api.c
  *		The SQL entry point: GET /api/v2/event/{id}/invite/ as a function.
  *
- * Order of checks (and of errors): the token, the paging arguments, the
- * event, the manager role.  Then count and page are read in one snapshot
+ * Order of checks (and of errors): the token (auth.c), the paging
+ * arguments, the event, the manager role.  Then count and page are read in one snapshot
  * and returned as jsonb.
  */
 #include "postgres.h"
@@ -12,11 +12,9 @@
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
-#include "utils/memutils.h"
-#include "utils/timestamp.h"
 
+#include "auth.h"
 #include "invite_query.h"
-#include "jwt_verify.h"
 #include "page_json.h"
 #include "settings.h"
 
@@ -28,103 +26,6 @@ void
 _PG_init(void)
 {
 	settings_init();
-}
-
-/* Seconds since the Unix epoch, now. */
-static double
-unix_now(void)
-{
-	TimestampTz now = GetCurrentTimestamp();
-
-	return (double) now / USECS_PER_SEC +
-		(double) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
-}
-
-/*
- * The user the token speaks for, or an error: 28000 when the token is
- * missing or refused, 55000 when no usable secret is configured.
- */
-static int64
-authenticate(text *token)
-{
-	const char *secret = invite_api_jwt_secret ? invite_api_jwt_secret : "";
-	const JwtLibrary *lib;
-	const char *load_error = NULL;
-	JwtVerifySettings settings;
-	JwtVerifyResult result;
-	int64_t		user_id = 0;
-	MemoryContext scratch;
-	MemoryContext old_cxt;
-
-	if (token == NULL)
-		result = JWT_VERIFY_MISSING;
-	else
-	{
-		if (strlen(secret) < INVITE_API_MIN_SECRET_LENGTH)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg(secret[0] == '\0'
-							? "invite_api.jwt_secret is not set"
-							: "invite_api.jwt_secret is too short"),
-					 errdetail("Tokens are verified only with a secret of at least %d bytes.",
-							   INVITE_API_MIN_SECRET_LENGTH),
-					 errhint("Set invite_api.jwt_secret in postgresql.conf or with ALTER SYSTEM, then reload.")));
-
-		lib = jwt_library_load(&load_error);
-		if (lib == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("could not load libjwt"),
-					 errdetail("%s", load_error)));
-
-		settings.secret = (const unsigned char *) secret;
-		settings.secret_len = strlen(secret);
-		settings.audience = invite_api_jwt_audience;
-		settings.user_claim = invite_api_jwt_user_claim;
-		settings.leeway = invite_api_jwt_leeway;
-		settings.now = unix_now();
-
-		scratch = AllocSetContextCreate(CurrentMemoryContext,
-										"invite_api token",
-										ALLOCSET_SMALL_SIZES);
-		old_cxt = MemoryContextSwitchTo(scratch);
-		result = jwt_verify(lib, VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token),
-							&settings, &user_id);
-		MemoryContextSwitchTo(old_cxt);
-		MemoryContextDelete(scratch);
-	}
-
-	switch (result)
-	{
-		case JWT_VERIFY_OK:
-			return user_id;
-		case JWT_VERIFY_MISSING:
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
-					 errmsg("missing authorization token"),
-					 errdetail("Pass a JWT as \"token\", bare or as \"Bearer <jwt>\".")));
-			break;
-		case JWT_VERIFY_OUT_OF_MEMORY:
-			ereport(ERROR,
-					(errcode(ERRCODE_OUT_OF_MEMORY),
-					 errmsg("out of memory"),
-					 errdetail("%s", jwt_verify_reason(result))));
-			break;
-		case JWT_VERIFY_BAD_USER:
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
-					 errmsg("invalid authorization token"),
-					 errdetail("The token has no \"%s\" claim holding a user id.",
-							   invite_api_jwt_user_claim)));
-			break;
-		default:
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
-					 errmsg("invalid authorization token"),
-					 errdetail("%s", jwt_verify_reason(result))));
-			break;
-	}
-	pg_unreachable();
 }
 
 /* The page asked for, with defaults applied and the limit clamped. */
@@ -168,7 +69,7 @@ serve_page(FunctionCallInfo fcinfo, InviteLayout layout)
 	uint64		nrows;
 	Jsonb	   *page;
 
-	user_id = authenticate(PG_ARGISNULL(3) ? NULL : PG_GETARG_TEXT_PP(3));
+	user_id = auth_user_from_token(PG_ARGISNULL(3) ? NULL : PG_GETARG_TEXT_PP(3));
 	request = page_request(fcinfo);
 
 	SPI_connect();
