@@ -1,14 +1,15 @@
 # invite_api: PGXS build of the extension and its test suites.
 #
 #   make && make install          build and install into $(PG_CONFIG)'s server
-#   make installcheck             pg_regress suite + isolation specs against a
-#                                 running server (see tools/test.sh for a
-#                                 throwaway one)
+#   make installcheck             pg_regress suite, isolation specs and TAP
+#                                 tests, each on servers of their own (not
+#                                 as root; no running server is touched)
 
 EXTENSION = invite_api invite_api_http
 MODULE_big = invite_api
 OBJS = \
 	src/invite_api.o \
+	src/auth.o \
 	src/settings.o \
 	src/jwt_loader.o \
 	src/jwt_verify.o \
@@ -34,22 +35,55 @@ PG_CPPFLAGS += -isystem $(includedir_server)
 
 # pg_regress (PostgreSQL 15) reads DIR/sql/*.sql and DIR/expected/*.out, and
 # the isolation tester DIR/specs/*.spec.  Our tests live in sql_tests/,
-# expected/ and specs/, so REGRESS_PREP lays out DIR as links to them.
+# expected/ and specs/, so REGRESS_PREP lays out DIR: links to the first two,
+# and each spec with the suites' token signer (test/helpers/tokens.sql)
+# prepended as its first setup block.
 REGRESS_DIR = build/regress
 REGRESS := $(sort $(notdir $(basename $(wildcard sql_tests/*.sql))))
-REGRESS_OPTS = --inputdir=$(REGRESS_DIR)
 ISOLATION := $(sort $(notdir $(basename $(wildcard specs/*.spec))))
-ISOLATION_OPTS = --inputdir=$(REGRESS_DIR)
 REGRESS_PREP = regress-layout
+
+# Both run on throwaway servers of their own (--temp-instance), started from
+# $(bindir) with the library preloaded and the test secret
+# (test/regress.conf): "make installcheck" never touches a running server's
+# settings or databases.  UTF8 without locale, so that outputs compare the
+# same on every machine.
+REGRESS_OPTS = --inputdir=$(REGRESS_DIR) \
+	--temp-instance=$(REGRESS_DIR)/tmp_regress \
+	--temp-config=$(srcdir)/test/regress.conf
+ISOLATION_OPTS = --inputdir=$(REGRESS_DIR) \
+	--temp-instance=$(REGRESS_DIR)/tmp_isolation \
+	--temp-config=$(srcdir)/test/regress.conf
+ENCODING = UTF8
+NO_LOCALE = 1
+
+# TAP tests (PostgreSQL::Test::Cluster) for what needs several servers,
+# restarts or crashes: test/t/*.pl.
+ifneq ($(wildcard test/t/*.pl),)
+TAP_TESTS = 1
+PROVE_TESTS = test/t/*.pl
+endif
 
 EXTRA_CLEAN = build
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+SPEC_SOURCES = $(wildcard specs/*.spec)
+SPEC_BUILT = $(patsubst specs/%,$(REGRESS_DIR)/specs/%,$(SPEC_SOURCES))
+
 .PHONY: regress-layout
-regress-layout:
+regress-layout: $(SPEC_BUILT)
 	@mkdir -p $(REGRESS_DIR)
 	@ln -sfn ../../sql_tests $(REGRESS_DIR)/sql
 	@ln -sfn ../../expected $(REGRESS_DIR)/expected
-	@ln -sfn ../../specs $(REGRESS_DIR)/specs
+
+# The spec parser ends a block at the first closing brace, so the signer
+# must contain none (checked here).
+$(REGRESS_DIR)/specs/%.spec: specs/%.spec test/helpers/tokens.sql
+	@mkdir -p $(dir $@)
+	@if grep -q '[{}]' test/helpers/tokens.sql; then \
+		echo 'test/helpers/tokens.sql must not contain braces' >&2; exit 1; fi
+	@{ echo '# Generated from $< with test/helpers/tokens.sql prepended.'; \
+	   echo 'setup'; echo '{'; cat test/helpers/tokens.sql; echo '}'; \
+	   cat $<; } > $@

@@ -1,8 +1,8 @@
 --
--- Fixture shared by the numbered tests: the extension, a token signer, and a
--- small community.  The last numbered test drops all of it.
+-- Fixture shared by the numbered tests: the extension, the token signer and
+-- checks of test/helpers/, and a small community.  The last numbered test
+-- drops all of it.
 --
-CREATE EXTENSION pgcrypto;
 CREATE EXTENSION invite_api;
 
 -- The tables and the function of the contract are there.
@@ -18,38 +18,18 @@ SELECT c.relname
  WHERE e.extname = 'invite_api'
  ORDER BY 1;
 
--- Sign a JWT the way pgjwt's sign() does: base64url (unpadded) header and
--- payload, HMAC over "header.payload" with pgcrypto.
-CREATE FUNCTION regress_b64url(data bytea) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT AS $$
-    SELECT translate(rtrim(encode(data, 'base64'), '='), E'+/\n', '-_')
-$$;
-
-CREATE FUNCTION regress_sign(payload json,
-                             alg text DEFAULT 'HS256',
-                             secret text DEFAULT 'regress-secret-0123456789-abcdefghij',
-                             header json DEFAULT NULL) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
-    WITH parts AS (
-        SELECT regress_b64url(convert_to(coalesce(header, json_build_object('alg', alg, 'typ', 'JWT'))::text, 'utf8'))
-               || '.' || regress_b64url(convert_to(payload::text, 'utf8')) AS signed
-    )
-    SELECT signed || '.' || regress_b64url(hmac(signed, secret,
-               CASE alg WHEN 'HS384' THEN 'sha384' WHEN 'HS512' THEN 'sha512' ELSE 'sha256' END))
-      FROM parts
-$$;
-
 -- Seconds since the epoch, fractional (as pgjwt writes "exp" on PG 15).
 CREATE FUNCTION regress_epoch(offset_seconds numeric DEFAULT 0) RETURNS numeric
 LANGUAGE sql STABLE AS $$
     SELECT extract(epoch FROM now()) + offset_seconds
 $$;
 
--- The checks the reliability scripts use too (test/reliability/checks.sql,
--- in schema "reliability"), not echoed here.
+-- The suites' token signer and checks (test/helpers/, schema
+-- "invite_test"), not echoed here.
 \set ECHO none
 SET client_min_messages = warning;
-\i test/reliability/checks.sql
+\i test/helpers/tokens.sql
+\i test/helpers/checks.sql
 RESET client_min_messages;
 \set ECHO all
 
@@ -59,9 +39,9 @@ RESET client_min_messages;
 -- run starts at (-infinity), and runs stay within their size bounds.
 CREATE FUNCTION regress_position_faults() RETURNS TABLE (event_id bigint, fault text)
 LANGUAGE sql AS $$
-    SELECT * FROM reliability.position_faults()
+    SELECT * FROM invite_test.position_faults()
     UNION ALL
-    SELECT * FROM reliability.run_size_faults()
+    SELECT * FROM invite_test.run_size_faults()
 $$;
 
 -- Pages that differ from the plain ORDER BY/LIMIT/OFFSET ground truth, as
@@ -69,8 +49,8 @@ $$;
 CREATE FUNCTION regress_page_faults(p_event bigint, p_limit int, p_offsets int[])
 RETURNS TABLE ("offset" int, fault text)
 LANGUAGE sql AS $$
-    SELECT * FROM reliability.page_faults(p_event, p_limit, p_offsets,
-                                          regress_sign('{"user_id": 1}'))
+    SELECT * FROM invite_test.page_faults(p_event, p_limit, p_offsets,
+                                          invite_test.token(1))
 $$;
 
 -- The community: user 1 manages events 10 and 11, user 2 manages event 12,

@@ -2,8 +2,8 @@
 -- Pages, links and paging errors (the fixture is 01_setup's).
 --
 SET invite_api.jwt_secret = 'regress-secret-0123456789-abcdefghij';
-SELECT regress_sign('{"user_id": 1}') AS ann \gset
-SELECT regress_sign('{"user_id": 2}') AS bob \gset
+SELECT invite_test.token(1) AS ann \gset
+SELECT invite_test.token(2) AS bob \gset
 
 -- Event 10 holds users 7, 2, 4, 6, 1, 5, 3 in page order.
 
@@ -82,7 +82,7 @@ SELECT invite_api.event_invites_page(10, 2, 3, :'ann') - 'results';
 RESET invite_api.base_url;
 
 -- A user id beyond int4, in the token and the results.
-SELECT invite_api.event_invites_page(20, NULL, NULL, regress_sign('{"user_id": 3000000000}'));
+SELECT invite_api.event_invites_page(20, NULL, NULL, invite_test.token(3000000000));
 
 -- Paging errors: 22023 for limit and offset, 22004 for a null event.
 SELECT invite_api.event_invites_page(10, 0, 0, :'ann');
@@ -109,7 +109,7 @@ SELECT invite_api.event_invites_page(999, 0, 0, :'ann');
 -- No such event: P0002, even for a user who manages nothing.
 SELECT invite_api.event_invites_page(999, NULL, NULL, :'ann');
 \echo sqlstate :LAST_ERROR_SQLSTATE
-SELECT invite_api.event_invites_page(999, NULL, NULL, regress_sign('{"user_id": 8}'));
+SELECT invite_api.event_invites_page(999, NULL, NULL, invite_test.token(8));
 \echo sqlstate :LAST_ERROR_SQLSTATE
 
 -- Not a manager of the event: 42501.  Being invited is not enough.
@@ -117,7 +117,7 @@ SELECT invite_api.event_invites_page(12, NULL, NULL, :'ann');
 \echo sqlstate :LAST_ERROR_SQLSTATE
 SELECT invite_api.event_invites_page(10, NULL, NULL, :'bob');
 \echo sqlstate :LAST_ERROR_SQLSTATE
-SELECT invite_api.event_invites_page(10, NULL, NULL, regress_sign('{"user_id": 424242}'));
+SELECT invite_api.event_invites_page(10, NULL, NULL, invite_test.token(424242));
 \echo sqlstate :LAST_ERROR_SQLSTATE
 
 -- Bob manages event 12.

@@ -11,12 +11,12 @@ LANGUAGE sql AS $$
 $$;
 
 -- HS256, HS384 and HS512.
-SELECT regress_count(regress_sign('{"user_id": 1}', 'HS256'));
-SELECT regress_count(regress_sign('{"user_id": 1}', 'HS384'));
-SELECT regress_count(regress_sign('{"user_id": 1}', 'HS512'));
+SELECT regress_count(invite_test.sign('{"user_id": 1}', alg => 'HS256'));
+SELECT regress_count(invite_test.sign('{"user_id": 1}', alg => 'HS384'));
+SELECT regress_count(invite_test.sign('{"user_id": 1}', alg => 'HS512'));
 
 -- "Bearer " in any case, blanks around.
-SELECT regress_sign('{"user_id": 1}') AS ann \gset
+SELECT invite_test.sign('{"user_id": 1}') AS ann \gset
 SELECT regress_count('Bearer ' || :'ann');
 SELECT regress_count('bearer ' || :'ann');
 SELECT regress_count('BEARER ' || :'ann');
@@ -44,68 +44,68 @@ SELECT regress_count('Bearer   ');
 
 -- exp: in the past, within the leeway, integer or fractional (pgjwt on
 -- PostgreSQL 15 writes extract(epoch ...) with a fraction).
-SELECT regress_count(regress_sign(json_build_object('user_id', 1, 'exp', regress_epoch(3600))));
-SELECT regress_count(regress_sign(json_build_object('user_id', 1, 'exp', floor(regress_epoch(3600)))));
-SELECT regress_count(regress_sign(json_build_object('user_id', 1, 'exp', regress_epoch(-3600))));
+SELECT regress_count(invite_test.sign(json_build_object('user_id', 1, 'exp', regress_epoch(3600))));
+SELECT regress_count(invite_test.sign(json_build_object('user_id', 1, 'exp', floor(regress_epoch(3600)))));
+SELECT regress_count(invite_test.sign(json_build_object('user_id', 1, 'exp', regress_epoch(-3600))));
 \echo sqlstate :LAST_ERROR_SQLSTATE
-SELECT regress_count(regress_sign(json_build_object('user_id', 1, 'exp', floor(regress_epoch(-3600)))));
+SELECT regress_count(invite_test.sign(json_build_object('user_id', 1, 'exp', floor(regress_epoch(-3600)))));
 \echo sqlstate :LAST_ERROR_SQLSTATE
-SELECT regress_count(regress_sign(json_build_object('user_id', 1, 'exp', regress_epoch(-10))));
-SELECT regress_count(regress_sign(json_build_object('user_id', 1, 'exp', regress_epoch(-40))));
+SELECT regress_count(invite_test.sign(json_build_object('user_id', 1, 'exp', regress_epoch(-10))));
+SELECT regress_count(invite_test.sign(json_build_object('user_id', 1, 'exp', regress_epoch(-40))));
 \echo sqlstate :LAST_ERROR_SQLSTATE
 SET invite_api.jwt_leeway = 0;
-SELECT regress_count(regress_sign(json_build_object('user_id', 1, 'exp', regress_epoch(-10))));
+SELECT regress_count(invite_test.sign(json_build_object('user_id', 1, 'exp', regress_epoch(-10))));
 \echo sqlstate :LAST_ERROR_SQLSTATE
 SET invite_api.jwt_leeway = '2min';
-SELECT regress_count(regress_sign(json_build_object('user_id', 1, 'exp', regress_epoch(-100))));
+SELECT regress_count(invite_test.sign(json_build_object('user_id', 1, 'exp', regress_epoch(-100))));
 RESET invite_api.jwt_leeway;
 -- exp 0 is long past, not "no exp".
-SELECT regress_count(regress_sign('{"user_id": 1, "exp": 0}'));
+SELECT regress_count(invite_test.sign('{"user_id": 1, "exp": 0}'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
 -- exp that is not a number.
-SELECT regress_count(regress_sign('{"user_id": 1, "exp": "4102444800"}'));
+SELECT regress_count(invite_test.sign('{"user_id": 1, "exp": "4102444800"}'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
-SELECT regress_count(regress_sign('{"user_id": 1, "exp": null}'));
+SELECT regress_count(invite_test.sign('{"user_id": 1, "exp": null}'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
-SELECT regress_count(regress_sign('{"user_id": 1, "exp": [4102444800]}'));
+SELECT regress_count(invite_test.sign('{"user_id": 1, "exp": [4102444800]}'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
 
 -- nbf: in the future, within the leeway, in the past.
-SELECT regress_count(regress_sign(json_build_object('user_id', 1, 'nbf', regress_epoch(3600))));
+SELECT regress_count(invite_test.sign(json_build_object('user_id', 1, 'nbf', regress_epoch(3600))));
 \echo sqlstate :LAST_ERROR_SQLSTATE
-SELECT regress_count(regress_sign(json_build_object('user_id', 1, 'nbf', regress_epoch(10))));
-SELECT regress_count(regress_sign(json_build_object('user_id', 1, 'nbf', regress_epoch(-3600), 'exp', regress_epoch(3600))));
-SELECT regress_count(regress_sign('{"user_id": 1, "nbf": true}'));
+SELECT regress_count(invite_test.sign(json_build_object('user_id', 1, 'nbf', regress_epoch(10))));
+SELECT regress_count(invite_test.sign(json_build_object('user_id', 1, 'nbf', regress_epoch(-3600), 'exp', regress_epoch(3600))));
+SELECT regress_count(invite_test.sign('{"user_id": 1, "nbf": true}'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
 
 -- Algorithms: "none", RS256 over an HMAC made with the secret, a lower-case
 -- "hs256" (libjwt alone would accept it), no alg at all.
-SELECT regress_b64url('{"alg":"none","typ":"JWT"}') || '.' || regress_b64url('{"user_id":1}') || '.' AS none_token \gset
+SELECT invite_test.b64url('{"alg":"none","typ":"JWT"}') || '.' || invite_test.b64url('{"user_id":1}') || '.' AS none_token \gset
 SELECT regress_count(:'none_token');
 \echo sqlstate :LAST_ERROR_SQLSTATE
-SELECT regress_count(regress_sign('{"user_id": 1}', header => '{"alg":"none"}'));
+SELECT regress_count(invite_test.sign('{"user_id": 1}', header => '{"alg":"none"}'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
-SELECT regress_count(regress_sign('{"user_id": 1}', header => '{"alg":"RS256","typ":"JWT"}'));
+SELECT regress_count(invite_test.sign('{"user_id": 1}', header => '{"alg":"RS256","typ":"JWT"}'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
-SELECT regress_count(regress_sign('{"user_id": 1}', header => '{"alg":"hs256","typ":"JWT"}'));
+SELECT regress_count(invite_test.sign('{"user_id": 1}', header => '{"alg":"hs256","typ":"JWT"}'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
-SELECT regress_count(regress_sign('{"user_id": 1}', header => '{"typ":"JWT"}'));
+SELECT regress_count(invite_test.sign('{"user_id": 1}', header => '{"typ":"JWT"}'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
 -- A header that signals extensions we do not implement.
-SELECT regress_count(regress_sign('{"user_id": 1}', header => '{"alg":"HS256","crit":["exp"]}'));
+SELECT regress_count(invite_test.sign('{"user_id": 1}', header => '{"alg":"HS256","crit":["exp"]}'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
 
 -- Tampering: another payload under ann's signature, another header, a
 -- signature from another secret, a signature cut short.
-SELECT split_part(:'ann', '.', 1) || '.' || split_part(regress_sign('{"user_id": 2}'), '.', 2)
+SELECT split_part(:'ann', '.', 1) || '.' || split_part(invite_test.sign('{"user_id": 2}'), '.', 2)
        || '.' || split_part(:'ann', '.', 3) AS tampered \gset
 SELECT regress_count(:'tampered');
 \echo sqlstate :LAST_ERROR_SQLSTATE
-SELECT regress_b64url('{"alg":"HS256","typ":"JWT","kid":"x"}') || '.' || split_part(:'ann', '.', 2)
+SELECT invite_test.b64url('{"alg":"HS256","typ":"JWT","kid":"x"}') || '.' || split_part(:'ann', '.', 2)
        || '.' || split_part(:'ann', '.', 3) AS tampered \gset
 SELECT regress_count(:'tampered');
 \echo sqlstate :LAST_ERROR_SQLSTATE
-SELECT regress_count(regress_sign('{"user_id": 1}', secret => 'another-secret-0123456789-abcdefghij'));
+SELECT regress_count(invite_test.sign('{"user_id": 1}', secret => 'another-secret-0123456789-abcdefghij'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
 SELECT regress_count(left(:'ann', -4));
 \echo sqlstate :LAST_ERROR_SQLSTATE
@@ -150,61 +150,61 @@ SELECT regress_count('Bearer ' || repeat('x', 16 * 1024 * 1024));
 SELECT 'backend still up' AS status;
 
 -- Payloads: not an object, not JSON, a claim given twice.
-SELECT regress_count(regress_sign('[{"user_id": 1}]'));
+SELECT regress_count(invite_test.sign('[{"user_id": 1}]'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
-SELECT regress_count(regress_sign('1'));
+SELECT regress_count(invite_test.sign('1'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
-SELECT regress_b64url('{"alg":"HS256","typ":"JWT"}') || '.' || regress_b64url('{"user_id":1') AS unsigned \gset
-SELECT regress_count(:'unsigned' || '.' || regress_b64url(hmac(:'unsigned', 'regress-secret-0123456789-abcdefghij', 'sha256')));
+SELECT invite_test.b64url('{"alg":"HS256","typ":"JWT"}') || '.' || invite_test.b64url('{"user_id":1') AS unsigned \gset
+SELECT regress_count(:'unsigned' || '.' || invite_test.b64url(hmac(:'unsigned', 'regress-secret-0123456789-abcdefghij', 'sha256')));
 \echo sqlstate :LAST_ERROR_SQLSTATE
-SELECT regress_count(regress_sign('{"user_id": 2, "user_id": 1}'));
+SELECT regress_count(invite_test.sign('{"user_id": 2, "user_id": 1}'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
 -- Claims we do not check may be anything.
-SELECT regress_count(regress_sign('{"user_id": 1, "iat": "yesterday", "role": "web", "x": {"exp": "no"}}'));
+SELECT regress_count(invite_test.sign('{"user_id": 1, "iat": "yesterday", "role": "web", "x": {"exp": "no"}}'));
 
 -- The user claim: an integer or a string of digits within bigint.
-SELECT regress_count(regress_sign('{"user_id": "1"}'));
-SELECT regress_count(regress_sign('{"user_id": "0001"}'));
-SELECT regress_count(regress_sign('{"sub": "1"}'));
+SELECT regress_count(invite_test.sign('{"user_id": "1"}'));
+SELECT regress_count(invite_test.sign('{"user_id": "0001"}'));
+SELECT regress_count(invite_test.sign('{"sub": "1"}'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
-SELECT regress_count(regress_sign('{"user_id": 1.5}'));
+SELECT regress_count(invite_test.sign('{"user_id": 1.5}'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
-SELECT regress_count(regress_sign('{"user_id": 1.0}'));
+SELECT regress_count(invite_test.sign('{"user_id": 1.0}'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
-SELECT regress_count(regress_sign('{"user_id": 1e0}'));
+SELECT regress_count(invite_test.sign('{"user_id": 1e0}'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
-SELECT regress_count(regress_sign('{"user_id": "one"}'));
+SELECT regress_count(invite_test.sign('{"user_id": "one"}'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
-SELECT regress_count(regress_sign('{"user_id": ""}'));
+SELECT regress_count(invite_test.sign('{"user_id": ""}'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
-SELECT regress_count(regress_sign('{"user_id": "-1"}'));
+SELECT regress_count(invite_test.sign('{"user_id": "-1"}'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
-SELECT regress_count(regress_sign('{"user_id": " 1"}'));
+SELECT regress_count(invite_test.sign('{"user_id": " 1"}'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
-SELECT regress_count(regress_sign('{"user_id": true}'));
+SELECT regress_count(invite_test.sign('{"user_id": true}'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
-SELECT regress_count(regress_sign('{"user_id": null}'));
+SELECT regress_count(invite_test.sign('{"user_id": null}'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
-SELECT regress_count(regress_sign('{"user_id": [1]}'));
+SELECT regress_count(invite_test.sign('{"user_id": [1]}'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
-SELECT regress_count(regress_sign('{"user_id": {"id": 1}}'));
+SELECT regress_count(invite_test.sign('{"user_id": {"id": 1}}'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
-SELECT regress_count(regress_sign('{"user_id": "9223372036854775808"}'));
+SELECT regress_count(invite_test.sign('{"user_id": "9223372036854775808"}'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
-SELECT regress_count(regress_sign('{"user_id": 9223372036854775808}'));
+SELECT regress_count(invite_test.sign('{"user_id": 9223372036854775808}'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
 -- Within bigint, but nobody: verified, then not a manager.
-SELECT regress_count(regress_sign('{"user_id": 9223372036854775807}'));
+SELECT regress_count(invite_test.sign('{"user_id": 9223372036854775807}'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
-SELECT regress_count(regress_sign('{"user_id": "9223372036854775807"}'));
+SELECT regress_count(invite_test.sign('{"user_id": "9223372036854775807"}'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
-SELECT regress_count(regress_sign('{"user_id": -1}'));
+SELECT regress_count(invite_test.sign('{"user_id": -1}'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
 
 -- Another claim can hold the user id.
 SET invite_api.jwt_user_claim = 'sub';
-SELECT regress_count(regress_sign('{"sub": "1"}'));
-SELECT regress_count(regress_sign('{"user_id": 1}'));
+SELECT regress_count(invite_test.sign('{"sub": "1"}'));
+SELECT regress_count(invite_test.sign('{"user_id": 1}'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
 SET invite_api.jwt_user_claim = '';
 \echo sqlstate :LAST_ERROR_SQLSTATE
@@ -212,27 +212,27 @@ RESET invite_api.jwt_user_claim;
 
 -- Audience: unchecked when unset; when set, a string equal to it or an
 -- array of strings containing it.
-SELECT regress_count(regress_sign('{"user_id": 1, "aud": ["x", 5]}'));
+SELECT regress_count(invite_test.sign('{"user_id": 1, "aud": ["x", 5]}'));
 SET invite_api.jwt_audience = 'invite-api';
-SELECT regress_count(regress_sign('{"user_id": 1, "aud": "invite-api"}'));
-SELECT regress_count(regress_sign('{"user_id": 1, "aud": ["web", "invite-api"]}'));
-SELECT regress_count(regress_sign('{"user_id": 1, "aud": "web"}'));
+SELECT regress_count(invite_test.sign('{"user_id": 1, "aud": "invite-api"}'));
+SELECT regress_count(invite_test.sign('{"user_id": 1, "aud": ["web", "invite-api"]}'));
+SELECT regress_count(invite_test.sign('{"user_id": 1, "aud": "web"}'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
-SELECT regress_count(regress_sign('{"user_id": 1, "aud": ["web", "mobile"]}'));
+SELECT regress_count(invite_test.sign('{"user_id": 1, "aud": ["web", "mobile"]}'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
-SELECT regress_count(regress_sign('{"user_id": 1, "aud": []}'));
+SELECT regress_count(invite_test.sign('{"user_id": 1, "aud": []}'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
-SELECT regress_count(regress_sign('{"user_id": 1, "aud": ["invite-api", 5]}'));
+SELECT regress_count(invite_test.sign('{"user_id": 1, "aud": ["invite-api", 5]}'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
-SELECT regress_count(regress_sign('{"user_id": 1, "aud": [["invite-api"]]}'));
+SELECT regress_count(invite_test.sign('{"user_id": 1, "aud": [["invite-api"]]}'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
-SELECT regress_count(regress_sign('{"user_id": 1, "aud": {"invite-api": true}}'));
+SELECT regress_count(invite_test.sign('{"user_id": 1, "aud": {"invite-api": true}}'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
-SELECT regress_count(regress_sign('{"user_id": 1, "aud": "INVITE-API"}'));
+SELECT regress_count(invite_test.sign('{"user_id": 1, "aud": "INVITE-API"}'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
-SELECT regress_count(regress_sign('{"user_id": 1}'));
+SELECT regress_count(invite_test.sign('{"user_id": 1}'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
-SELECT regress_count(regress_sign('{"user_id": 1, "aud": null}'));
+SELECT regress_count(invite_test.sign('{"user_id": 1, "aud": null}'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
 RESET invite_api.jwt_audience;
 

@@ -1,7 +1,7 @@
 --
 -- Settings: the secret's protection, its absence, the others' ranges.
 --
-SELECT regress_sign('{"user_id": 1}') AS ann \gset
+SELECT invite_test.sign('{"user_id": 1}') AS ann \gset
 
 -- Loaded, the library defines every setting with its default.
 LOAD 'invite_api';
@@ -17,16 +17,16 @@ SELECT invite_api.event_invites_page(10, NULL, NULL, NULL);
 
 -- A secret of 31 bytes is too short, 32 is enough (bytes, not characters).
 SET invite_api.jwt_secret = '0123456789012345678901234567890';
-SELECT invite_api.event_invites_page(10, NULL, NULL, regress_sign('{"user_id": 1}', secret => '0123456789012345678901234567890'));
+SELECT invite_api.event_invites_page(10, NULL, NULL, invite_test.sign('{"user_id": 1}', secret => '0123456789012345678901234567890'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
 SET invite_api.jwt_secret = '01234567890123456789012345678901';
-SELECT invite_api.event_invites_page(10, 1, NULL, regress_sign('{"user_id": 1}', secret => '01234567890123456789012345678901')) -> 'count';
+SELECT invite_api.event_invites_page(10, 1, NULL, invite_test.sign('{"user_id": 1}', secret => '01234567890123456789012345678901')) -> 'count';
 SET invite_api.jwt_secret = 'ééééééééééééééé';
 SELECT octet_length(current_setting('invite_api.jwt_secret'));
-SELECT invite_api.event_invites_page(10, NULL, NULL, regress_sign('{"user_id": 1}', secret => 'ééééééééééééééé'));
+SELECT invite_api.event_invites_page(10, NULL, NULL, invite_test.sign('{"user_id": 1}', secret => 'ééééééééééééééé'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
 SET invite_api.jwt_secret = 'éééééééééééééééé';
-SELECT invite_api.event_invites_page(10, 1, NULL, regress_sign('{"user_id": 1}', secret => 'éééééééééééééééé')) -> 'count';
+SELECT invite_api.event_invites_page(10, 1, NULL, invite_test.sign('{"user_id": 1}', secret => 'éééééééééééééééé')) -> 'count';
 SET invite_api.jwt_secret = '';
 
 -- The secret cannot be stored where every role can read it.

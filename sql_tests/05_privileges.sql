@@ -2,7 +2,7 @@
 -- Least privilege and isolation from the caller's name space.
 --
 SET invite_api.jwt_secret = 'regress-secret-0123456789-abcdefghij';
-SELECT regress_sign('{"user_id": 1}') AS ann \gset
+SELECT invite_test.token(1) AS ann \gset
 
 -- Nobody may call the function until granted.
 SELECT has_function_privilege('public', 'invite_api.event_invites_page(bigint, integer, integer, text)', 'EXECUTE');

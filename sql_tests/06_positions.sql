@@ -4,7 +4,7 @@
 -- bookkeeping stays exact through every kind of write.
 --
 SET invite_api.jwt_secret = 'regress-secret-0123456789-abcdefghij';
-SELECT regress_sign('{"user_id": 1}') AS ann \gset
+SELECT invite_test.token(1) AS ann \gset
 
 -- Event 30: 5,000 invitees in one statement, in an order unrelated to their
 -- ids, with runs of ties (five users share each instant).

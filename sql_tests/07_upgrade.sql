@@ -4,7 +4,7 @@
 -- teardown drops what this leaves).
 --
 SET invite_api.jwt_secret = 'regress-secret-0123456789-abcdefghij';
-SELECT regress_sign('{"user_id": 1}') AS ann \gset
+SELECT invite_test.token(1) AS ann \gset
 
 SELECT source, target, path FROM pg_extension_update_paths('invite_api')
  WHERE path IS NOT NULL ORDER BY 1, 2;

@@ -17,9 +17,9 @@
 SET client_min_messages = warning;
 SELECT NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'invite_api') AS created_core,
        NOT EXISTS (SELECT FROM pg_namespace WHERE nspname = 'invite_api') AS created_core_schema,
-       NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pgcrypto') AS created_pgcrypto
+       NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pgcrypto') AS created_pgcrypto,
+       NOT EXISTS (SELECT FROM pg_namespace WHERE nspname = 'invite_test') AS created_helpers
 \gset
-CREATE EXTENSION IF NOT EXISTS pgcrypto;
 CREATE SCHEMA api;
 CREATE EXTENSION invite_api_http SCHEMA api CASCADE;
 RESET client_min_messages;
@@ -48,7 +48,7 @@ GRANT regress_http_outsider TO regress_http_authenticator;
 -- setting a role or database may carry).  LOAD defines them now, so that
 -- the values below are checked.
 LOAD 'invite_api';
-SET invite_api.jwt_secret = 'regress-http-secret-0123456789abcdef';
+SET invite_api.jwt_secret = 'regress-secret-0123456789-abcdefghij';
 SET invite_api.jwt_audience = '';
 SET invite_api.jwt_user_claim = 'user_id';
 SET invite_api.default_limit = 20;
@@ -70,27 +70,18 @@ INSERT INTO invite_api.event_invites (event_id, user_id, invited_by, invited_at)
     (801, 804, 801, '2024-05-01 11:00:00+00'),
     (801, 803, 801, '2024-05-02 09:30:00+00');
 
--- Tokens signed in SQL the way pgjwt does: base64url of header and payload,
--- HMAC-SHA256 over "header.payload" with the secret.
-CREATE FUNCTION pg_temp.b64url(data bytea) RETURNS text
-LANGUAGE sql IMMUTABLE
-AS $$ SELECT translate(encode(data, 'base64'), E'+/=\n', '-_') $$;
-CREATE FUNCTION pg_temp.jwt(payload json, secret text) RETURNS text
-LANGUAGE sql IMMUTABLE
-AS $$
-    SELECT signing_input || '.' || pg_temp.b64url(hmac(signing_input, secret, 'sha256'))
-    FROM (SELECT pg_temp.b64url(convert_to('{"alg":"HS256","typ":"JWT"}', 'UTF8'))
-                 || '.' || pg_temp.b64url(convert_to(payload::text, 'UTF8'))
-                 AS signing_input) AS s
-$$;
+-- Tokens from the suites' signer (test/helpers/tokens.sql).
+\set ECHO none
+\i test/helpers/tokens.sql
+\set ECHO all
 -- exp 4102444800 is 2100-01-01.
-SELECT pg_temp.jwt('{"user_id":801,"token_type":"access","exp":4102444800}',
-                   current_setting('invite_api.jwt_secret')) AS manager_token,
-       pg_temp.jwt('{"user_id":802,"token_type":"access","exp":4102444800}',
-                   current_setting('invite_api.jwt_secret')) AS guest_token,
-       pg_temp.jwt('{"sub":"801","exp":4102444800}',
-                   current_setting('invite_api.jwt_secret')) AS userless_token,
-       pg_temp.jwt('{"user_id":801,"token_type":"access","exp":4102444800}',
+SELECT invite_test.sign('{"user_id":801,"token_type":"access","exp":4102444800}',
+                   invite_test.secret()) AS manager_token,
+       invite_test.sign('{"user_id":802,"token_type":"access","exp":4102444800}',
+                   invite_test.secret()) AS guest_token,
+       invite_test.sign('{"sub":"801","exp":4102444800}',
+                   invite_test.secret()) AS userless_token,
+       invite_test.sign('{"user_id":801,"token_type":"access","exp":4102444800}',
                    'another-secret-of-thirty-two-bytes!!') AS forged_token
 \gset
 
@@ -422,7 +413,7 @@ ROLLBACK;
 -- The secret back, for the rest.
 --
 RESET SESSION AUTHORIZATION;
-SET invite_api.jwt_secret = 'regress-http-secret-0123456789abcdef';
+SET invite_api.jwt_secret = 'regress-secret-0123456789-abcdefghij';
 SET SESSION AUTHORIZATION regress_http_authenticator;
 
 --
@@ -462,6 +453,11 @@ DELETE FROM invite_api.users WHERE id BETWEEN 801 AND 805;
 \endif
 \if :created_core_schema
 DROP SCHEMA invite_api;
+\endif
+\if :created_helpers
+SET client_min_messages = warning;
+DROP SCHEMA invite_test CASCADE;
+RESET client_min_messages;
 \endif
 \if :created_pgcrypto
 DROP EXTENSION pgcrypto;

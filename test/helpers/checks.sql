@@ -1,7 +1,6 @@
--- What the reliability scripts (test/reliability/*.sh) check and compare,
--- in schema "reliability" of the database under test:
+-- What the test suites check and compare, in schema "invite_test" of the
+-- database under test (beside the token signer of tokens.sql):
 --
---   sign(payload, secret [, alg])     a JWT, as pgjwt's sign() makes it
 --   load_community(users, sizes)      a deterministic community to test on
 --   position_faults()                 rows that break the count and the runs
 --   run_size_faults()                 runs outside their size bounds
@@ -14,37 +13,18 @@
 --   table_digests()                   rows and a digest of each contract table
 --   backend_memory()                  this backend's RSS and memory contexts
 --
---   psql -v ON_ERROR_STOP=1 -f test/reliability/checks.sql
+--   psql -v ON_ERROR_STOP=1 -f test/helpers/tokens.sql -f test/helpers/checks.sql
 --
--- Needs pgcrypto (the HMAC) and invite_api 1.1 or later (the count and the
--- runs); idempotent.
-CREATE EXTENSION IF NOT EXISTS pgcrypto;
-CREATE SCHEMA IF NOT EXISTS reliability;
-
-CREATE OR REPLACE FUNCTION reliability.b64url(data bytea) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT AS $$
-    SELECT translate(rtrim(encode(data, 'base64'), '='), E'+/\n', '-_')
-$$;
-
--- A JWT: base64url (unpadded) header and payload, HMAC over both.
-CREATE OR REPLACE FUNCTION reliability.sign(payload json, secret text, alg text DEFAULT 'HS256')
-RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
-    WITH parts AS (
-        SELECT reliability.b64url(convert_to(json_build_object('alg', alg, 'typ', 'JWT')::text, 'utf8'))
-               || '.' || reliability.b64url(convert_to(payload::text, 'utf8')) AS signed
-    )
-    SELECT signed || '.' || reliability.b64url(public.hmac(signed, secret,
-               CASE alg WHEN 'HS384' THEN 'sha384' WHEN 'HS512' THEN 'sha512' ELSE 'sha256' END))
-      FROM parts
-$$;
+-- Plain SQL (no psql commands); needs invite_api 1.1 or later (the count and
+-- the runs); idempotent.
+CREATE SCHEMA IF NOT EXISTS invite_test;
 
 -- Users 1..p_users (some without ext_id or avatar, some with non-ASCII
 -- names) and one event per size, ids 1, 2, ... managed by user 1, each with
 -- that many invites of distinct users in an order unrelated to their ids,
 -- with ties (three invites share each instant).  random() is seeded: the
 -- same arguments load the same rows.
-CREATE OR REPLACE FUNCTION reliability.load_community(p_users int, p_sizes int[])
+CREATE OR REPLACE FUNCTION invite_test.load_community(p_users int, p_sizes int[])
 RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -75,7 +55,7 @@ $$;
 -- well): each event's count is its number of invites; its runs add up to
 -- it; each run holds exactly the keys from its first key up to the next
 -- run's; every event with runs starts with the (-infinity) run.
-CREATE OR REPLACE FUNCTION reliability.position_faults() RETURNS TABLE (event_id bigint, fault text)
+CREATE OR REPLACE FUNCTION invite_test.position_faults() RETURNS TABLE (event_id bigint, fault text)
 LANGUAGE sql STABLE AS $$
     WITH truth AS (
         SELECT i.event_id, count(*) AS invites FROM invite_api.event_invites i GROUP BY 1
@@ -110,7 +90,7 @@ $$;
 -- Runs outside the size bounds: above twice invite_run_size(), or, except
 -- an event's first run, below a quarter of it.  These cost speed, not
 -- correctness (position_faults() is about what the answers depend on).
-CREATE OR REPLACE FUNCTION reliability.run_size_faults() RETURNS TABLE (event_id bigint, fault text)
+CREATE OR REPLACE FUNCTION invite_test.run_size_faults() RETURNS TABLE (event_id bigint, fault text)
 LANGUAGE sql STABLE AS $$
     SELECT r.event_id, CASE WHEN r.invites > 2 * invite_api.invite_run_size() THEN 'too big' ELSE 'too small' END
                        || ': run at ' || r.first_at || ' of ' || r.invites || ' invites'
@@ -122,7 +102,7 @@ $$;
 
 -- Pages that differ from the ground truth read in the same snapshot: the
 -- count, and every field of every result (none when all is well).
-CREATE OR REPLACE FUNCTION reliability.page_faults(p_event bigint, p_limit int, p_offsets int[], p_token text)
+CREATE OR REPLACE FUNCTION invite_test.page_faults(p_event bigint, p_limit int, p_offsets int[], p_token text)
 RETURNS TABLE ("offset" int, fault text)
 LANGUAGE sql STABLE AS $$
     SELECT o, 'got ' || left(got::text, 300) || ' want ' || left(want::text, 300)
@@ -143,13 +123,13 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- For a load generator: an error, which it counts, when a page is wrong.
-CREATE OR REPLACE FUNCTION reliability.check_page(p_event bigint, p_limit int, p_offset int, p_token text)
+CREATE OR REPLACE FUNCTION invite_test.check_page(p_event bigint, p_limit int, p_offset int, p_token text)
 RETURNS void
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     f record;
 BEGIN
-    FOR f IN SELECT * FROM reliability.page_faults(p_event, p_limit, ARRAY[p_offset], p_token) LOOP
+    FOR f IN SELECT * FROM invite_test.page_faults(p_event, p_limit, ARRAY[p_offset], p_token) LOOP
         RAISE EXCEPTION 'wrong page of event % at offset %', p_event, p_offset
             USING DETAIL = f.fault;
     END LOOP;
@@ -159,7 +139,7 @@ $$;
 -- Per event managed by p_manager: how many pages (offsets 0, step, 2 step,
 -- ... up to one page past the end) and an md5 of all of them, as returned.
 -- Equal digests in two databases: the same answers.
-CREATE OR REPLACE FUNCTION reliability.page_digests(p_manager bigint, p_token text, p_limit int, p_step int)
+CREATE OR REPLACE FUNCTION invite_test.page_digests(p_manager bigint, p_token text, p_limit int, p_step int)
 RETURNS TABLE (event_id bigint, pages bigint, digest text)
 LANGUAGE sql STABLE AS $$
     SELECT e.id, count(*), md5(string_agg(invite_api.event_invites_page(e.id, p_limit, o, p_token)::text,
@@ -174,7 +154,7 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- The rows of the four tables of the contract: count and md5, in key order.
-CREATE OR REPLACE FUNCTION reliability.table_digests() RETURNS TABLE (name text, rows bigint, digest text)
+CREATE OR REPLACE FUNCTION invite_test.table_digests() RETURNS TABLE (name text, rows bigint, digest text)
 LANGUAGE sql STABLE AS $$
     SELECT 'users', count(*), md5(string_agg(t::text, E'\n' ORDER BY t.id)) FROM invite_api.users t
     UNION ALL
@@ -190,7 +170,7 @@ $$;
 -- This backend's resident memory (kB, from /proc: all of it, and the
 -- anonymous part, which leaves out shared buffers) and the bytes held by
 -- its memory contexts.  Reading /proc takes a superuser.
-CREATE OR REPLACE FUNCTION reliability.backend_memory(OUT pid int, OUT vm_rss_kb bigint,
+CREATE OR REPLACE FUNCTION invite_test.backend_memory(OUT pid int, OUT vm_rss_kb bigint,
                                                       OUT rss_anon_kb bigint, OUT context_bytes bigint)
 LANGUAGE sql VOLATILE AS $$
     SELECT pg_backend_pid(),

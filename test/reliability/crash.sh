@@ -23,7 +23,7 @@ echo "== crash: immediate shutdown and recovery"
 start_cluster
 new_database crash
 export PGDATABASE=crash TOKEN_DB=crash
-q -c "SELECT reliability.load_community(6000, '{2500,600}')" >/dev/null
+q -c "SELECT invite_test.load_community(6000, '{2500,600}')" >/dev/null
 q -c "INSERT INTO invite_api.events VALUES (3, 'doomed'), (4, 'busy');
       INSERT INTO invite_api.event_managers VALUES (3, 1), (4, 1);
       INSERT INTO invite_api.event_invites (event_id, user_id, invited_at)
@@ -32,18 +32,18 @@ tok=$(token 1)
 
 # answers: what a new session sees (rows and pages of every event).
 answers() {
-    q -c "SELECT 'table ' || name || ' ' || rows || ' ' || digest FROM reliability.table_digests()"
+    q -c "SELECT 'table ' || name || ' ' || rows || ' ' || digest FROM invite_test.table_digests()"
     q -c "SELECT 'pages ' || event_id || ' ' || pages || ' ' || digest
-            FROM reliability.page_digests(1, '$tok', 25, 7)"
+            FROM invite_test.page_digests(1, '$tok', 25, 7)"
 }
 # healthy WHAT: the count and runs hold, every page of every event is right.
 healthy() {
     expect_none "$1: count and run faults" \
-        "$(q -c "SELECT event_id || ': ' || fault FROM reliability.position_faults()")"
+        "$(q -c "SELECT event_id || ': ' || fault FROM invite_test.position_faults()")"
     expect_none "$1: page faults (every event, offsets 0, 9, 18, ... past the end)" \
         "$(q -c "SELECT e.id || ' at ' || f.offset || ': ' || f.fault
                    FROM invite_api.events e,
-                        LATERAL reliability.page_faults(e.id, 25, ARRAY(SELECT generate_series(0,
+                        LATERAL invite_test.page_faults(e.id, 25, ARRAY(SELECT generate_series(0,
                             (SELECT count(*) FROM invite_api.event_invites i WHERE i.event_id = e.id)::int + 25, 9)),
                             '$tok') f")"
 }

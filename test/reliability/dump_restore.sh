@@ -31,7 +31,7 @@ dump_dir=$WORK_DIR
 # splits a run, an event deleted.
 populate() {
     q -d "$1" <<'SQL' >/dev/null
-SELECT reliability.load_community(4000, '{2600,700,40}');
+SELECT invite_test.load_community(4000, '{2600,700,40}');
 INSERT INTO invite_api.events VALUES (4, 'empty'), (5, 'not ours'), (6, 'doomed');
 INSERT INTO invite_api.event_managers VALUES (4, 1), (5, 2), (6, 1);
 INSERT INTO invite_api.event_invites (event_id, user_id, invited_at)
@@ -49,11 +49,11 @@ SQL
 # What a database answers: its tables' digests and its pages' digests.
 # Needs the checks; reads only what version 1.0 has too.
 answers() {
-    q -d "$1" -c "SELECT 'table ' || name || ' ' || rows || ' ' || digest FROM reliability.table_digests()"
+    q -d "$1" -c "SELECT 'table ' || name || ' ' || rows || ' ' || digest FROM invite_test.table_digests()"
     q -d "$1" -c "SELECT 'pages ' || event_id || ' ' || pages || ' ' || digest
-                    FROM reliability.page_digests(1, '$tok', 25, 7)"
+                    FROM invite_test.page_digests(1, '$tok', 25, 7)"
     q -d "$1" -c "SELECT 'pages ' || event_id || ' ' || pages || ' ' || digest
-                    FROM reliability.page_digests(1, '$tok', 100, 50)"
+                    FROM invite_test.page_digests(1, '$tok', 100, 50)"
 }
 
 # check DATABASE WHAT: same answers as the source's, positions right.
@@ -66,7 +66,7 @@ check() {
         not_ok "$what: rows or pages differ:"
         head -n 20 "$WORK_DIR/diff" | sed 's/^/      /'
     fi
-    expect_none "$what: count and run faults" "$(q -d "$db" -c "SELECT event_id || ': ' || fault FROM reliability.position_faults()")"
+    expect_none "$what: count and run faults" "$(q -d "$db" -c "SELECT event_id || ': ' || fault FROM invite_test.position_faults()")"
     expect "$what: events counted" "$(q -d "$db" -c "SELECT count(*) || ' events, ' || sum(invites) || ' invites' FROM invite_api.invite_counts")" \
         "$(q -d "$db" -c "SELECT count(DISTINCT event_id) || ' events, ' || count(*) || ' invites' FROM invite_api.event_invites")"
 }
@@ -76,7 +76,7 @@ new_database src
 populate src
 tok=$(TOKEN_DB=src token 1)
 source_answers=$(answers src)
-expect_none "source: count and run faults" "$(q -d src -c "SELECT event_id || ': ' || fault FROM reliability.position_faults()")"
+expect_none "source: count and run faults" "$(q -d src -c "SELECT event_id || ': ' || fault FROM invite_test.position_faults()")"
 echo "   source: $(q -d src -c "SELECT count(*) || ' invites in ' || count(DISTINCT event_id) || ' events' FROM invite_api.event_invites"), $(q -d src -c "SELECT count(*) FROM invite_api.invite_runs") runs"
 pg_dump -Fc -d src -f "$dump_dir/src.dump"
 expect "bookkeeping tables in the dump" \
@@ -121,7 +121,7 @@ pg_restore --data-only --disable-triggers -d dataonly "$dump_dir/src.dump" 2>"$W
 expect "pg_restore exit status" "$restore_status" 0
 expect_none "pg_restore messages" "$(cat "$WORK_DIR/restore.err")"
 # Before the rebuild the bookkeeping is empty: the faults must show it.
-behind=$(q -d dataonly -c "SELECT count(*) FROM reliability.position_faults()")
+behind=$(q -d dataonly -c "SELECT count(*) FROM invite_test.position_faults()")
 if [ "$behind" -gt 0 ]; then ok "before the rebuild, faults found: $behind"; else not_ok "before the rebuild, no fault found"; fi
 # Until then an event is refused (XX001), not served as empty.
 answer=$(q -d dataonly -c "SELECT invite_api.event_invites_page(1, 5, 0, '$tok')" 2>&1 || true)
@@ -137,7 +137,7 @@ check dataonly "data-only restore and rebuild"
 echo "-- 1.0"
 new_database v10 1.0
 # The checks reading only 1.0's tables work; the others are not called.
-PGOPTIONS="-c check_function_bodies=off" q -d v10 -f test/reliability/checks.sql
+PGOPTIONS="-c check_function_bodies=off" q -d v10 -f test/helpers/tokens.sql -f test/helpers/checks.sql
 populate v10
 expect "1.0 source answers the same as the 1.1 one" "$(answers v10 | md5sum)" "$(echo "$source_answers" | md5sum)"
 pg_dump -Fc -d v10 -f "$dump_dir/v10.dump"
@@ -152,7 +152,7 @@ check v10full "1.0 dump restored"
 
 echo "-- D. data-only restore of a 1.0 dump into 1.0, then update"
 new_database v10data 1.0
-PGOPTIONS="-c check_function_bodies=off" q -d v10data -f test/reliability/checks.sql
+PGOPTIONS="-c check_function_bodies=off" q -d v10data -f test/helpers/tokens.sql -f test/helpers/checks.sql
 restore_status=0
 pg_restore --data-only -d v10data "$dump_dir/v10.dump" 2>"$WORK_DIR/restore.err" || restore_status=$?
 expect "pg_restore exit status" "$restore_status" 0

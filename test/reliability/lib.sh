@@ -1,6 +1,7 @@
 # Sourced by the scripts of test/reliability/: a throwaway cluster (through
 # tools/cluster.sh) configured with a secret, a database with the extension
-# and the shared checks (checks.sql), counters and the summary line.
+# and the suites' signer and checks (test/helpers/), counters and the
+# summary line.
 #
 # The extension must be installed ("make && make install", or tools/test.sh).
 set -euo pipefail
@@ -9,7 +10,7 @@ export PATH=$(pg_config --bindir):$PATH
 . tools/cluster.sh
 
 # The secret of every cluster these scripts start (at least 32 bytes).
-SECRET=reliability-secret-0123456789-abcdefgh
+SECRET=regress-secret-0123456789-abcdefghij
 
 passed=0
 failed=0
@@ -91,12 +92,12 @@ new_database() {
         q -d "$1" -c "CREATE EXTENSION invite_api VERSION '$2'"
     else
         q -d "$1" -c "CREATE EXTENSION invite_api"
-        q -d "$1" -f test/reliability/checks.sql
+        q -d "$1" -f test/helpers/tokens.sql -f test/helpers/checks.sql
     fi
 }
 
-# token USER: a valid HS256 token for USER (psql must reach a database that
-# has the checks).
+# token USER: a valid access token for USER, for a day (psql must reach a
+# database that has the helpers).
 token() {
-    q -d "${TOKEN_DB:-postgres}" -c "SELECT reliability.sign(json_build_object('user_id', $1), '$SECRET')"
+    q -d "${TOKEN_DB:-postgres}" -c "SELECT invite_test.token($1, '1 day')"
 }

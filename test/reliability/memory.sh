@@ -38,7 +38,7 @@ start_cluster
 restart_cluster fast MALLOC_MMAP_THRESHOLD_=131072
 new_database mem
 export PGDATABASE=mem
-q -c "SELECT reliability.load_community(30000, '{20000,100}')" >/dev/null
+q -c "SELECT invite_test.load_community(30000, '{20000,100}')" >/dev/null
 q -c "ANALYZE"
 # Event 3 exists, managed by user 2 only.
 q -c "INSERT INTO invite_api.events VALUES (3, 'not yours');
@@ -50,11 +50,9 @@ q <<SQL
 CREATE TABLE mem_call (id serial PRIMARY KEY, kind text, event bigint, lim int, off int,
                        token text, want text);
 CREATE FUNCTION mem_sign(payload text, alg text DEFAULT 'HS256') RETURNS text
-LANGUAGE sql AS \$\$ SELECT reliability.sign(payload::json, '$SECRET', alg) \$\$;
+LANGUAGE sql AS \$\$ SELECT invite_test.sign(payload::json, alg => alg) \$\$;
 CREATE FUNCTION mem_sign_raw(header text, payload text) RETURNS text LANGUAGE sql AS \$\$
-    SELECT s || '.' || reliability.b64url(hmac(s, '$SECRET', 'sha256'))
-      FROM (SELECT reliability.b64url(convert_to(header, 'utf8')) || '.'
-                   || reliability.b64url(convert_to(payload, 'utf8')) AS s) x
+    SELECT invite_test.sign_raw(header, payload)
 \$\$;
 
 -- Valid tokens on pages from the first to past the end.
@@ -85,11 +83,11 @@ INSERT INTO mem_call (kind, event, lim, off, token, want) VALUES
     ('bad character', 1, 20, 0, 'ab+d.abcd.abcd', '28000'),
     ('padding', 1, 20, 0, mem_sign('{"user_id": 1}') || '=', '28000'),
     ('non-ASCII', 1, 20, 0, 'é' || mem_sign('{"user_id": 1}'), '28000'),
-    ('wrong secret', 1, 20, 0, reliability.sign('{"user_id": 1}', 'another-secret-0123456789-abcdefgh'), '28000'),
+    ('wrong secret', 1, 20, 0, invite_test.sign('{"user_id": 1}', 'another-secret-0123456789-abcdefgh'), '28000'),
     ('tampered payload', 1, 20, 0, split_part(mem_sign('{"user_id": 1}'), '.', 1) || '.'
         || split_part(mem_sign('{"user_id": 2}'), '.', 2) || '.' || split_part(mem_sign('{"user_id": 1}'), '.', 3), '28000'),
     ('signature cut', 1, 20, 0, left(mem_sign('{"user_id": 1}'), -3), '28000'),
-    ('alg none', 1, 20, 0, reliability.b64url('{"alg":"none"}') || '.' || reliability.b64url('{"user_id":1}') || '.', '28000'),
+    ('alg none', 1, 20, 0, invite_test.b64url('{"alg":"none"}') || '.' || invite_test.b64url('{"user_id":1}') || '.', '28000'),
     ('alg none, signed', 1, 20, 0, mem_sign_raw('{"alg":"none"}', '{"user_id": 1}'), '28000'),
     ('alg RS256', 1, 20, 0, mem_sign_raw('{"alg":"RS256","typ":"JWT"}', '{"user_id": 1}'), '28000'),
     ('alg hs256', 1, 20, 0, mem_sign_raw('{"alg":"hs256","typ":"JWT"}', '{"user_id": 1}'), '28000'),
@@ -158,15 +156,15 @@ quarter=$(((ROUNDS + 3) / 4))
     echo '\set VERBOSITY sqlstate'
     echo "SELECT 'postmaster ' || pg_postmaster_start_time();"
     echo "SELECT mem_statement(c) FROM generate_series(1, $WARMUP) r, mem_call c ORDER BY r, md5(r || '.' || c.id) \\gexec"
-    echo "SELECT 'sample warm ' || concat_ws(' ', m.pid, m.vm_rss_kb, m.rss_anon_kb, m.context_bytes) FROM reliability.backend_memory() m;"
+    echo "SELECT 'sample warm ' || concat_ws(' ', m.pid, m.vm_rss_kb, m.rss_anon_kb, m.context_bytes) FROM invite_test.backend_memory() m;"
     for part in 1 2 3 4; do
         echo "SELECT mem_statement(c) FROM generate_series(1, $quarter) r, mem_call c ORDER BY r, md5(r || '.' || c.id) \\gexec"
-        echo "SELECT 'sample $part/4 ' || concat_ws(' ', m.pid, m.vm_rss_kb, m.rss_anon_kb, m.context_bytes) FROM reliability.backend_memory() m;"
+        echo "SELECT 'sample $part/4 ' || concat_ws(' ', m.pid, m.vm_rss_kb, m.rss_anon_kb, m.context_bytes) FROM invite_test.backend_memory() m;"
     done
     echo "SELECT 'caught ' || want || ' ' || got || ' ' || calls FROM mem_caught($((CAUGHT / 10)));"
-    echo "SELECT 'sample caught-warm ' || concat_ws(' ', m.pid, m.vm_rss_kb, m.rss_anon_kb, m.context_bytes) FROM reliability.backend_memory() m;"
+    echo "SELECT 'sample caught-warm ' || concat_ws(' ', m.pid, m.vm_rss_kb, m.rss_anon_kb, m.context_bytes) FROM invite_test.backend_memory() m;"
     echo "SELECT 'caught ' || want || ' ' || got || ' ' || calls FROM mem_caught($CAUGHT);"
-    echo "SELECT 'sample caught ' || concat_ws(' ', m.pid, m.vm_rss_kb, m.rss_anon_kb, m.context_bytes) FROM reliability.backend_memory() m;"
+    echo "SELECT 'sample caught ' || concat_ws(' ', m.pid, m.vm_rss_kb, m.rss_anon_kb, m.context_bytes) FROM invite_test.backend_memory() m;"
     echo "SELECT 'postmaster ' || pg_postmaster_start_time();"
 } | psql -X -q -At -v ON_ERROR_STOP=0 >"$out" 2>"$err"
 

@@ -7,7 +7,7 @@
 #   bash test/reliability/run.sh                  all (about 3 minutes)
 #   bash test/reliability/run.sh soak crash       some
 #
-# Longer runs, and valgrind, are documented in docs/reliability.md.
+# Longer runs, and valgrind, are documented in docs/invite_test.md.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 

@@ -29,14 +29,14 @@ echo "== soak: $CLIENTS clients for $SECS s, $USERS users, runs of $RUN_SIZE"
 start_cluster "max_connections = $((CLIENTS + 20))"
 new_database soak
 export PGDATABASE=soak TOKEN_DB=soak
-q -c "SELECT reliability.load_community($USERS, '{3000,1200,300}');
+q -c "SELECT invite_test.load_community($USERS, '{3000,1200,300}');
       INSERT INTO invite_api.events VALUES (4, 'starts empty');
       INSERT INTO invite_api.event_managers VALUES (4, 1);" >/dev/null
 q -c "CREATE OR REPLACE FUNCTION invite_api.invite_run_size() RETURNS integer
       LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT $RUN_SIZE';
       SELECT invite_api.rebuild_invite_positions();" >/dev/null
 q -c "VACUUM ANALYZE"
-expect "faults before" "$(q -c "SELECT count(*) FROM reliability.position_faults()")" 0
+expect "faults before" "$(q -c "SELECT count(*) FROM invite_test.position_faults()")" 0
 tok=$(token 1)
 runs_before=$(q -c "SELECT n_tup_ins || ' ' || n_tup_del FROM pg_stat_user_tables WHERE relid = 'invite_api.invite_runs'::regclass")
 
@@ -79,16 +79,16 @@ runs_after=$(q -c "SELECT n_tup_ins || ' ' || n_tup_del FROM pg_stat_user_tables
 split=$(($(echo "$runs_after" | cut -d' ' -f1) - $(echo "$runs_before" | cut -d' ' -f1)))
 merged=$(($(echo "$runs_after" | cut -d' ' -f2) - $(echo "$runs_before" | cut -d' ' -f2)))
 echo "   runs created by splits: $split, removed by merges: $merged"
-expect_none "count and run faults" "$(q -c "SELECT event_id || ': ' || fault FROM reliability.position_faults()")"
-expect_none "runs too big" "$(q -c "SELECT event_id || ': ' || fault FROM reliability.run_size_faults() WHERE fault LIKE 'too big%'")"
+expect_none "count and run faults" "$(q -c "SELECT event_id || ': ' || fault FROM invite_test.position_faults()")"
+expect_none "runs too big" "$(q -c "SELECT event_id || ': ' || fault FROM invite_test.run_size_faults() WHERE fault LIKE 'too big%'")"
 # Splits leave runs of one to two run sizes and merges fold away those
 # below a quarter: no other run may be that small.
 expect "runs too small" \
-    "$(q -c "SELECT count(*) FROM reliability.run_size_faults() WHERE fault LIKE 'too small%'")" 0
+    "$(q -c "SELECT count(*) FROM invite_test.run_size_faults() WHERE fault LIKE 'too small%'")" 0
 expect_none "page faults (every event, offsets 0, 7, 14, ... past the end, limit 25)" \
     "$(q -c "SELECT e.id || ' at ' || f.offset || ': ' || f.fault
                FROM invite_api.events e,
-                    LATERAL reliability.page_faults(e.id, 25, ARRAY(SELECT generate_series(0,
+                    LATERAL invite_test.page_faults(e.id, 25, ARRAY(SELECT generate_series(0,
                         (SELECT count(*) FROM invite_api.event_invites i WHERE i.event_id = e.id)::int + 25, 7)),
                         '$tok') f")"
 expect "counts differing from a rebuild's" \

@@ -23,7 +23,7 @@ echo "== standby: streaming replication, reads on the standby"
 start_cluster "max_connections = 30"
 new_database rep
 export PGDATABASE=rep TOKEN_DB=rep
-q -c "SELECT reliability.load_community(6000, '{2500,700,50}')" >/dev/null
+q -c "SELECT invite_test.load_community(6000, '{2500,700,50}')" >/dev/null
 q -c "INSERT INTO invite_api.events VALUES (4, 'empty'), (5, 'doomed');
       INSERT INTO invite_api.event_managers VALUES (4, 1), (5, 1);
       INSERT INTO invite_api.event_invites (event_id, user_id, invited_at)
@@ -61,11 +61,11 @@ catch_up() {
     expect "$1: standby replayed up to $lsn" "$(on_standby -c "SELECT pg_last_wal_replay_lsn() >= '$lsn'::pg_lsn")" t
 }
 answers() {
-    "$@" -c "SELECT 'table ' || name || ' ' || rows || ' ' || digest FROM reliability.table_digests()"
+    "$@" -c "SELECT 'table ' || name || ' ' || rows || ' ' || digest FROM invite_test.table_digests()"
     "$@" -c "SELECT 'pages ' || event_id || ' ' || pages || ' ' || digest
-               FROM reliability.page_digests(1, '$tok', 25, 7)"
+               FROM invite_test.page_digests(1, '$tok', 25, 7)"
     "$@" -c "SELECT 'pages ' || event_id || ' ' || pages || ' ' || digest
-               FROM reliability.page_digests(1, '$tok', 100, 61)"
+               FROM invite_test.page_digests(1, '$tok', 100, 61)"
 }
 # same WHAT: the standby answers what the primary does, its positions hold.
 same() {
@@ -78,7 +78,7 @@ same() {
         head -n 20 "$WORK_DIR/diff" | sed 's/^/      /'
     fi
     expect_none "$1: count and run faults on the standby" \
-        "$(on_standby -c "SELECT event_id || ': ' || fault FROM reliability.position_faults()")"
+        "$(on_standby -c "SELECT event_id || ': ' || fault FROM invite_test.position_faults()")"
 }
 
 echo "-- 0. the secret"

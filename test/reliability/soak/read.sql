@@ -5,4 +5,4 @@
 SELECT coalesce((SELECT c.invites FROM invite_api.invite_counts c WHERE c.event_id = :ev), 0) + 60 AS maxoff \gset
 \set off random(0, :maxoff)
 \set lim random(1, 60)
-SELECT reliability.check_page(:ev, :lim, :off, :tok);
+SELECT invite_test.check_page(:ev, :lim, :off, :tok);
