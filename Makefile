@@ -14,6 +14,7 @@ OBJS = \
 	src/jwt_loader.o \
 	src/jwt_verify.o \
 	src/invite_query.o \
+	src/invite_changes.o \
 	src/page_json.o
 
 DATA = $(wildcard sql/invite_api--*.sql) $(wildcard sql/invite_api_http--*.sql)
@@ -36,7 +37,7 @@ PG_CPPFLAGS += -isystem $(includedir_server)
 # pg_regress (PostgreSQL 15) reads DIR/sql/*.sql and DIR/expected/*.out, and
 # the isolation tester DIR/specs/*.spec.  Our tests live in sql_tests/,
 # expected/ and specs/, so REGRESS_PREP lays out DIR: links to the first two,
-# and each spec with the suites' token signer (test/helpers/tokens.sql)
+# and each spec with the suites' token signer and checks (test/helpers/)
 # prepended as its first setup block.
 REGRESS_DIR = build/regress
 REGRESS := $(sort $(notdir $(basename $(wildcard sql_tests/*.sql))))
@@ -78,12 +79,16 @@ regress-layout: $(SPEC_BUILT)
 	@ln -sfn ../../sql_tests $(REGRESS_DIR)/sql
 	@ln -sfn ../../expected $(REGRESS_DIR)/expected
 
-# The spec parser ends a block at the first closing brace, so the signer
-# must contain none (checked here).
-$(REGRESS_DIR)/specs/%.spec: specs/%.spec test/helpers/tokens.sql
+# The spec parser ends a block at the first closing brace, so the helpers
+# must contain none (checked here).  The checks are created before the
+# spec's own setup creates the extension they read, so without checking
+# their bodies.
+SPEC_HELPERS = test/helpers/tokens.sql test/helpers/checks.sql
+$(REGRESS_DIR)/specs/%.spec: specs/%.spec $(SPEC_HELPERS)
 	@mkdir -p $(dir $@)
-	@if grep -q '[{}]' test/helpers/tokens.sql; then \
-		echo 'test/helpers/tokens.sql must not contain braces' >&2; exit 1; fi
-	@{ echo '# Generated from $< with test/helpers/tokens.sql prepended.'; \
-	   echo 'setup'; echo '{'; cat test/helpers/tokens.sql; echo '}'; \
+	@if grep -q '[{}]' $(SPEC_HELPERS); then \
+		echo '$(SPEC_HELPERS) must not contain braces' >&2; exit 1; fi
+	@{ echo '# Generated from $< with $(SPEC_HELPERS) prepended.'; \
+	   echo 'setup'; echo '{'; echo 'SET check_function_bodies = off;'; \
+	   cat $(SPEC_HELPERS); echo 'RESET check_function_bodies;'; echo '}'; \
 	   cat $<; } > $@

@@ -28,7 +28,7 @@ SELECT e, o, invite_api.event_invites_page(e, 25, o, :'ann') AS page
   FROM (VALUES (1), (2), (3)) AS ev(e), generate_series(0, 3600, 150) AS o;
 SELECT * FROM regress_page_faults(1, 25, ARRAY(SELECT generate_series(0, 3600, 150)));
 
-ALTER EXTENSION invite_api UPDATE TO '1.1';
+ALTER EXTENSION invite_api UPDATE TO '1.2';
 SELECT extversion FROM pg_extension WHERE extname = 'invite_api';
 
 -- The rows are all there, counted and placed; the answers are the same.

@@ -65,7 +65,7 @@ serve_page(FunctionCallInfo fcinfo, InviteLayout layout)
 	MemoryContext result_cxt = CurrentMemoryContext;
 	int64		user_id;
 	PageRequest request;
-	int64		count;
+	InviteCount count;
 	uint64		nrows;
 	Jsonb	   *page;
 
@@ -93,8 +93,9 @@ serve_page(FunctionCallInfo fcinfo, InviteLayout layout)
 	}
 
 	nrows = invite_query_page(layout, request.event_id, request.limit,
-							  request.offset, count);
-	page = page_json_build(&request, count, SPI_tuptable, nrows, result_cxt);
+							  request.offset, &count);
+	page = page_json_build(&request, count.invites, SPI_tuptable, nrows,
+						   result_cxt);
 
 	SPI_finish();
 	PG_RETURN_JSONB_P(page);
@@ -104,19 +105,26 @@ serve_page(FunctionCallInfo fcinfo, InviteLayout layout)
  * invite_api.event_invites_page(event_id bigint, "limit" integer,
  *                               "offset" integer, token text) RETURNS jsonb
  *
- * Version 1.1 and later: the count and runs kept by triggers.
+ * Version 1.2 and later: counts, runs of runs and pending changes.
+ */
+PG_FUNCTION_INFO_V1(event_invites_page_1_2);
+Datum
+event_invites_page_1_2(PG_FUNCTION_ARGS)
+{
+	return serve_page(fcinfo, INVITES_TREE);
+}
+
+/*
+ * The same, as versions 1.0 and 1.1 declare it, over their own tables.  Kept
+ * so that a database not yet updated keeps working with this library.
  */
 PG_FUNCTION_INFO_V1(event_invites_page_1_1);
 Datum
 event_invites_page_1_1(PG_FUNCTION_ARGS)
 {
-	return serve_page(fcinfo, INVITES_COUNTED);
+	return serve_page(fcinfo, INVITES_RUNS);
 }
 
-/*
- * The same, as version 1.0 declares it: counts and skips in event_invites.
- * Kept so that a database not yet updated keeps working with this library.
- */
 PG_FUNCTION_INFO_V1(event_invites_page);
 Datum
 event_invites_page(PG_FUNCTION_ARGS)

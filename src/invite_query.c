@@ -7,19 +7,32 @@
  * pg_catalog, pg_temp, where the remaining operators (row comparisons,
  * arithmetic) resolve.  Neither the caller's search_path nor temporary
  * objects can change what is read.
+ *
+ * Three layouts, one per version of the extension's SQL, so that a database
+ * keeps working with this library until ALTER EXTENSION ... UPDATE:
+ *
+ *	1.0  event_invites alone: count(*), then OFFSET in the page order's index.
+ *	1.1  a count and runs of about a thousand invites kept by triggers.
+ *	1.2  counts, runs of invites and runs of runs (a tree of counted runs),
+ *	     and changes not yet folded into them (sql/invite_api--1.1--1.2.sql
+ *	     explains how they are kept).  A page at offset k descends from the
+ *	     top level to the run of invites holding position k, summing at most
+ *	     a few dozen run sizes per level, then skips less than one run in
+ *	     the index.
  */
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "utils/timestamp.h"
 
 #include "invite_query.h"
 
 /*
  * A query text and its plan, kept for the life of the backend.
  *
- * The queries of the counted layout always use their generic plan: it is
- * right for every event (index scans by event, users by primary key), and
+ * The queries of the 1.1 and 1.2 layouts always use their generic plan: it
+ * is right for every event (index scans by event, users by primary key), and
  * planning each call anew would cost more than running it.  Its cost
  * estimate is high, since it cannot know that LIMIT $2 is small; the SQL
  * function turns JIT off, which would otherwise compile it on every call,
@@ -29,10 +42,49 @@ typedef struct SavedQuery
 {
 	const char *sql;
 	int			nargs;
-	Oid			argtypes[4];
+	Oid			argtypes[7];
 	int			cursor_options;
 	SPIPlanPtr	plan;
 } SavedQuery;
+
+/*
+ * A page's users, looked up one by one by primary key after the invites are
+ * paged (rows skipped by OFFSET are never joined; a generic plan cannot
+ * know that LIMIT is small and would otherwise hash-join every user; OFFSET
+ * 0 keeps the planner from flattening the lookup into a join).  The columns
+ * are cast to the types the answer promises, so that a column whose type
+ * the owner changed is converted or refused with the cast's own error.
+ */
+#define PAGE_USERS \
+	" CROSS JOIN LATERAL" \
+	"       (SELECT CAST(u.id AS pg_catalog.int8) AS id," \
+	"               CAST(u.username AS pg_catalog.text) AS username," \
+	"               CAST(u.real_name AS pg_catalog.text) AS real_name," \
+	"               CAST(u.ext_id AS pg_catalog.int8) AS ext_id," \
+	"               CAST(u.avatar AS pg_catalog.text) AS avatar" \
+	"          FROM invite_api.users u" \
+	"         WHERE u.id OPERATOR(pg_catalog.=) p.user_id OFFSET 0) u" \
+	" ORDER BY p.invited_at, p.user_id"
+
+#define PAGE_COLUMNS "SELECT u.id, u.username, u.real_name, u.ext_id, u.avatar"
+
+/* $1 event, $2 limit, $3 offset: skipped in the index. */
+#define PAGE_BY_OFFSET \
+	PAGE_COLUMNS \
+	"  FROM (SELECT i.user_id, i.invited_at" \
+	"          FROM ONLY invite_api.event_invites i" \
+	"         WHERE i.event_id OPERATOR(pg_catalog.=) $1" \
+	"         ORDER BY i.invited_at, i.user_id" \
+	"         LIMIT $2 OFFSET $3) p" \
+	PAGE_USERS
+
+/*
+ * The counted layouts skip small offsets the same way: below this many rows,
+ * skipping them in the index costs less than finding their run.
+ */
+#define SKIP_WITHOUT_RUNS 256
+
+/* --- 1.0 ---------------------------------------------------------------- */
 
 static SavedQuery access_query = {
 	.sql =
@@ -47,14 +99,22 @@ static SavedQuery access_query = {
 
 static SavedQuery count_query = {
 	.sql =
-	"SELECT pg_catalog.count(*) FROM invite_api.event_invites i"
+	"SELECT pg_catalog.count(*) FROM ONLY invite_api.event_invites i"
 	" WHERE i.event_id OPERATOR(pg_catalog.=) $1",
 	.nargs = 1,
 	.argtypes = {INT8OID}
 };
 
-/* For the counted layout, access and count in one query. */
-static SavedQuery counted_access_query = {
+static SavedQuery page_query = {
+	.sql = PAGE_BY_OFFSET,
+	.nargs = 3,
+	.argtypes = {INT8OID, INT8OID, INT8OID}
+};
+
+/* --- 1.1 ---------------------------------------------------------------- */
+
+/* Access and count in one query. */
+static SavedQuery runs_access_query = {
 	.sql =
 	"SELECT EXISTS (SELECT FROM invite_api.events e"
 	"               WHERE e.id OPERATOR(pg_catalog.=) $1),"
@@ -75,47 +135,12 @@ static SavedQuery counted_access_query = {
  */
 static SavedQuery uncounted_invites_query = {
 	.sql =
-	"SELECT EXISTS (SELECT FROM invite_api.event_invites i"
+	"SELECT EXISTS (SELECT FROM ONLY invite_api.event_invites i"
 	"               WHERE i.event_id OPERATOR(pg_catalog.=) $1)",
 	.nargs = 1,
 	.argtypes = {INT8OID},
 	.cursor_options = CURSOR_OPT_GENERIC_PLAN
 };
-
-/*
- * Page the invites first (in index order), then fetch only the page's users:
- * rows skipped by OFFSET are never joined.  The users are looked up one by
- * one by primary key: a generic plan cannot know that LIMIT $2 is small, and
- * would otherwise hash-join against every user.  (OFFSET 0 keeps the planner
- * from flattening the lookup into a join.)
- */
-#define PAGE_USERS \
-	" CROSS JOIN LATERAL" \
-	"       (SELECT u.id, u.username, u.real_name, u.ext_id, u.avatar" \
-	"          FROM invite_api.users u" \
-	"         WHERE u.id OPERATOR(pg_catalog.=) p.user_id OFFSET 0) u" \
-	" ORDER BY p.invited_at, p.user_id"
-
-#define PAGE_BY_OFFSET \
-	"SELECT u.id, u.username, u.real_name, u.ext_id, u.avatar" \
-	"  FROM (SELECT i.user_id, i.invited_at" \
-	"          FROM invite_api.event_invites i" \
-	"         WHERE i.event_id OPERATOR(pg_catalog.=) $1" \
-	"         ORDER BY i.invited_at, i.user_id" \
-	"         LIMIT $2 OFFSET $3) p" \
-	PAGE_USERS
-
-static SavedQuery page_query = {
-	.sql = PAGE_BY_OFFSET,
-	.nargs = 3,
-	.argtypes = {INT8OID, INT8OID, INT8OID}
-};
-
-/*
- * The counted layout skips small offsets the same way: below this many rows,
- * skipping them in the index costs less than finding their run.
- */
-#define SKIP_WITHOUT_RUNS 256
 
 static SavedQuery counted_page_query = {
 	.sql = PAGE_BY_OFFSET,
@@ -125,19 +150,18 @@ static SavedQuery counted_page_query = {
 };
 
 /*
- * With runs: find the run holding position $3 by summing run sizes, then
- * read the page from that run's first key, skipping less than a run.  The
- * window aggregate emits runs in order and LIMIT 1 stops it at the run
- * found, so only the runs before it are read.  The _from_start query sums
- * from the first run, the _from_end one from the last ($4 is the count):
- * the caller picks the nearer end.  The run is computed once (MATERIALIZED)
- * and used as constants, so the page keeps its index order to the end.
+ * Find the run holding position $3 by summing run sizes, then read the page
+ * from that run's first key, skipping less than a run.  The window aggregate
+ * emits runs in order and LIMIT 1 stops it at the run found.  _from_start
+ * sums from the first run, _from_end from the last ($4 is the count).  The
+ * run is computed once (MATERIALIZED) and used as constants, so the page
+ * keeps its index order to the end.
  */
-#define PAGE_FROM_RUN(run_subquery) \
+#define RUNS_PAGE(run_subquery) \
 	"WITH run AS MATERIALIZED (" run_subquery ")" \
-	"SELECT u.id, u.username, u.real_name, u.ext_id, u.avatar" \
+	PAGE_COLUMNS \
 	"  FROM (SELECT i.user_id, i.invited_at" \
-	"          FROM invite_api.event_invites i" \
+	"          FROM ONLY invite_api.event_invites i" \
 	"         WHERE i.event_id OPERATOR(pg_catalog.=) $1" \
 	"           AND (i.invited_at, i.user_id) >=" \
 	"               (SELECT run.first_at, run.first_user FROM run)" \
@@ -145,8 +169,8 @@ static SavedQuery counted_page_query = {
 	"         LIMIT $2 OFFSET (SELECT run.skip FROM run)) p" \
 	PAGE_USERS
 
-static SavedQuery page_from_start_query = {
-	.sql = PAGE_FROM_RUN(
+static SavedQuery runs_page_from_start_query = {
+	.sql = RUNS_PAGE(
 		"SELECT s.first_at, s.first_user, $3 - s.before AS skip"
 		"  FROM (SELECT r.first_at, r.first_user, r.invites,"
 		"               pg_catalog.sum(r.invites) OVER w - r.invites AS before"
@@ -161,8 +185,8 @@ static SavedQuery page_from_start_query = {
 	.cursor_options = CURSOR_OPT_GENERIC_PLAN
 };
 
-static SavedQuery page_from_end_query = {
-	.sql = PAGE_FROM_RUN(
+static SavedQuery runs_page_from_end_query = {
+	.sql = RUNS_PAGE(
 		"SELECT s.first_at, s.first_user, $3 - ($4 - s.through) AS skip"
 		"  FROM (SELECT r.first_at, r.first_user,"
 		"               pg_catalog.sum(r.invites) OVER w AS through"
@@ -177,9 +201,161 @@ static SavedQuery page_from_end_query = {
 	.cursor_options = CURSOR_OPT_GENERIC_PLAN
 };
 
-/* Run a saved query read-only, preparing it on first use. */
+/* --- 1.2 ---------------------------------------------------------------- */
+
+/*
+ * Access, the count with the changes not folded yet, the height of the
+ * event's runs (-1 when it has none yet), how many changes are pending, and
+ * whether the runs can be trusted - in one query.
+ */
+static SavedQuery tree_access_query = {
+	.sql =
+	"SELECT EXISTS (SELECT FROM invite_api.events e"
+	"               WHERE e.id OPERATOR(pg_catalog.=) $1),"
+	"       EXISTS (SELECT FROM invite_api.event_managers m"
+	"               WHERE m.event_id OPERATOR(pg_catalog.=) $1"
+	"                 AND m.user_id OPERATOR(pg_catalog.=) $2),"
+	"       COALESCE(c.invites, 0) + COALESCE(p.delta, 0),"
+	"       COALESCE(c.height, -1),"
+	"       p.changes,"
+	"       COALESCE((SELECT s.trusted FROM invite_api.invite_positions_state s), false)"
+	"  FROM (SELECT pg_catalog.count(*) AS changes,"
+	"               CAST(pg_catalog.sum(ch.delta) AS pg_catalog.int8) AS delta"
+	"          FROM invite_api.invite_changes ch"
+	"         WHERE ch.event_id OPERATOR(pg_catalog.=) $1) p"
+	"  LEFT JOIN (SELECT CAST(c.invites AS pg_catalog.int8) AS invites,"
+	"                    CAST(c.height AS pg_catalog.int4) AS height"
+	"               FROM invite_api.invite_counts c"
+	"              WHERE c.event_id OPERATOR(pg_catalog.=) $1) c ON true",
+	.nargs = 2,
+	.argtypes = {INT8OID, INT8OID},
+	.cursor_options = CURSOR_OPT_GENERIC_PLAN
+};
+
+static SavedQuery tree_uncounted_invites_query = {
+	.sql =
+	"SELECT EXISTS (SELECT FROM ONLY invite_api.event_invites i"
+	"               WHERE i.event_id OPERATOR(pg_catalog.=) $1)",
+	.nargs = 1,
+	.argtypes = {INT8OID},
+	.cursor_options = CURSOR_OPT_GENERIC_PLAN
+};
+
+static SavedQuery tree_page_query = {
+	.sql = PAGE_BY_OFFSET,
+	.nargs = 3,
+	.argtypes = {INT8OID, INT8OID, INT8OID},
+	.cursor_options = CURSOR_OPT_GENERIC_PLAN
+};
+
+/*
+ * The runs of level $2 from key ($3, $4) up to key ($6, $7): the range of
+ * the run of level $2 + 1 chosen before.  A NULL start means the event's
+ * first run (invite_api.first_run_key()); a NULL end, the last.
+ */
+#define TREE_RUNS_OF_RANGE \
+	"SELECT r.first_at, r.first_user, r.next_at, r.next_user," \
+	"       CAST(r.invites AS pg_catalog.int8) AS invites" \
+	"  FROM invite_api.invite_runs r" \
+	" WHERE r.event_id OPERATOR(pg_catalog.=) $1" \
+	"   AND r.level OPERATOR(pg_catalog.=) $2" \
+	"   AND ROW(r.first_at, r.first_user) >=" \
+	"       ROW(COALESCE($3, (invite_api.first_run_key()).first_at)," \
+	"           COALESCE($4, (invite_api.first_run_key()).first_user))" \
+	"   AND ($6::pg_catalog.timestamptz IS NULL" \
+	"        OR ROW(r.first_at, r.first_user) < ROW($6, $7))"
+
+/*
+ * The run of the range that holds position $5 of the range, and the
+ * position within it.  The window aggregate emits runs in order and LIMIT 1
+ * stops it there.
+ */
+static SavedQuery tree_step_query = {
+	.sql =
+	"SELECT s.first_at, s.first_user, s.next_at, s.next_user, $5 - s.before"
+	"  FROM (SELECT r.first_at, r.first_user, r.next_at, r.next_user, r.invites,"
+	"               CAST(pg_catalog.sum(r.invites) OVER w AS pg_catalog.int8)"
+	"               - r.invites AS before"
+	"          FROM (" TREE_RUNS_OF_RANGE ") r"
+	"        WINDOW w AS (ORDER BY r.first_at, r.first_user)) s"
+	" WHERE s.before + s.invites > $5"
+	" ORDER BY s.first_at, s.first_user"
+	" LIMIT 1",
+	.nargs = 7,
+	.argtypes = {INT8OID, INT2OID, TIMESTAMPTZOID, INT8OID, INT8OID,
+	TIMESTAMPTZOID, INT8OID},
+	.cursor_options = CURSOR_OPT_GENERIC_PLAN
+};
+
+/* The same runs, all of them in order, when changes must be added in. */
+static SavedQuery tree_runs_query = {
+	.sql = TREE_RUNS_OF_RANGE " ORDER BY r.first_at, r.first_user",
+	.nargs = 7,
+	.argtypes = {INT8OID, INT2OID, TIMESTAMPTZOID, INT8OID, INT8OID,
+	TIMESTAMPTZOID, INT8OID},
+	.cursor_options = CURSOR_OPT_GENERIC_PLAN
+};
+
+/* The event's changes not folded yet, in key order. */
+static SavedQuery tree_changes_query = {
+	.sql =
+	"SELECT ch.first_at, ch.first_user, ch.last_at, ch.last_user,"
+	"       CAST(ch.delta AS pg_catalog.int8)"
+	"  FROM invite_api.invite_changes ch"
+	" WHERE ch.event_id OPERATOR(pg_catalog.=) $1"
+	" ORDER BY ch.first_at, ch.first_user",
+	.nargs = 1,
+	.argtypes = {INT8OID},
+	.cursor_options = CURSOR_OPT_GENERIC_PLAN
+};
+
+/* $1 event, $2 limit, from key ($3, $4) on, skipping $5. */
+static SavedQuery tree_page_from_query = {
+	.sql =
+	PAGE_COLUMNS
+	"  FROM (SELECT i.user_id, i.invited_at"
+	"          FROM ONLY invite_api.event_invites i"
+	"         WHERE i.event_id OPERATOR(pg_catalog.=) $1"
+	"           AND ROW(i.invited_at, i.user_id) >= ROW($3, $4)"
+	"         ORDER BY i.invited_at, i.user_id"
+	"         LIMIT $2 OFFSET $5) p"
+	PAGE_USERS,
+	.nargs = 5,
+	.argtypes = {INT8OID, INT8OID, TIMESTAMPTZOID, INT8OID, INT8OID},
+	.cursor_options = CURSOR_OPT_GENERIC_PLAN
+};
+
+/* A key in page order. */
+typedef struct InviteKey
+{
+	TimestampTz at;
+	int64		user;
+} InviteKey;
+
+/* A pending change: delta invites among the keys first..last. */
+typedef struct PendingChange
+{
+	InviteKey	first;
+	InviteKey	last;
+	int64		delta;
+} PendingChange;
+
+/* Where the descent is: the range of runs to look at, the position in it. */
+typedef struct TreeStep
+{
+	bool		from_start;		/* the range starts at the event's first run */
+	InviteKey	first;
+	bool		to_end;			/* the range ends with the event's last run */
+	InviteKey	next;
+	int64		position;
+} TreeStep;
+
+/*
+ * Run a saved query read-only, preparing it on first use.  nulls may be
+ * NULL when no argument is null.
+ */
 static uint64
-run(SavedQuery *query, Datum *values, int expected)
+run(SavedQuery *query, Datum *values, const char *nulls, int expected)
 {
 	int			rc;
 
@@ -197,7 +373,7 @@ run(SavedQuery *query, Datum *values, int expected)
 		query->plan = plan;
 	}
 
-	rc = SPI_execute_plan(query->plan, values, NULL, true, 0);
+	rc = SPI_execute_plan(query->plan, values, nulls, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_plan returned %s for \"%s\"",
 			 SPI_result_code_string(rc), query->sql);
@@ -207,12 +383,12 @@ run(SavedQuery *query, Datum *values, int expected)
 	return SPI_processed;
 }
 
-/* Column "attno" of the first result row, which must not be null. */
+/* Column "attno" of result row "row", which must not be null. */
 static Datum
-first_row_value(int attno)
+row_value(uint64 row, int attno)
 {
 	bool		isnull;
-	Datum		value = SPI_getbinval(SPI_tuptable->vals[0],
+	Datum		value = SPI_getbinval(SPI_tuptable->vals[row],
 									  SPI_tuptable->tupdesc, attno, &isnull);
 
 	if (isnull)
@@ -220,7 +396,32 @@ first_row_value(int attno)
 	return value;
 }
 
-/* The count and runs kept by the triggers disagree with the invites. */
+/* Columns attno and attno + 1 of a row as a key; false when null. */
+static bool
+row_key(uint64 row, int attno, InviteKey *key)
+{
+	bool		isnull;
+	Datum		at = SPI_getbinval(SPI_tuptable->vals[row],
+								   SPI_tuptable->tupdesc, attno, &isnull);
+
+	if (isnull)
+		return false;
+	key->at = DatumGetTimestampTz(at);
+	key->user = DatumGetInt64(row_value(row, attno + 1));
+	return true;
+}
+
+static int
+key_cmp(const InviteKey *a, const InviteKey *b)
+{
+	if (a->at != b->at)
+		return a->at < b->at ? -1 : 1;
+	if (a->user != b->user)
+		return a->user < b->user ? -1 : 1;
+	return 0;
+}
+
+/* The count and runs kept beside the invites disagree with them. */
 static void
 positions_do_not_match(int64 event_id, int64 count, int32 offset)
 {
@@ -228,38 +429,70 @@ positions_do_not_match(int64 event_id, int64 count, int32 offset)
 			(errcode(ERRCODE_DATA_CORRUPTED),
 			 errmsg("invite positions of event " INT64_FORMAT " do not match its invites",
 					event_id),
-			 errdetail("invite_counts says " INT64_FORMAT " invites, but the invites at offset %d do not match.",
+			 errdetail("The count says " INT64_FORMAT " invites, but the invites at offset %d do not match.",
 					   count, offset),
 			 errhint("Run SELECT invite_api.rebuild_invite_positions(); after loading invites with triggers disabled.")));
 }
 
+/* The triggers that keep the runs were disabled or dropped at some point. */
+static void
+positions_untrusted(int64 event_id)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("invite positions of event " INT64_FORMAT " cannot be trusted",
+					event_id),
+			 errdetail("The triggers that keep the counts and runs of invite_api.event_invites were disabled or dropped, so invites may have been written without them."),
+			 errhint("Run SELECT invite_api.rebuild_invite_positions(); as the extension's owner.")));
+}
+
 EventAccess
 invite_query_access(InviteLayout layout, int64 event_id, int64 user_id,
-					int64 *count)
+					InviteCount *count)
 {
 	Datum		args[2] = {Int64GetDatum(event_id), Int64GetDatum(user_id)};
 
-	run(layout == INVITES_COUNTED ? &counted_access_query : &access_query,
-		args, 1);
-	if (!DatumGetBool(first_row_value(1)))
+	switch (layout)
+	{
+		case INVITES_PLAIN:
+			run(&access_query, args, NULL, 1);
+			break;
+		case INVITES_RUNS:
+			run(&runs_access_query, args, NULL, 1);
+			break;
+		case INVITES_TREE:
+			run(&tree_access_query, args, NULL, 1);
+			break;
+	}
+	if (!DatumGetBool(row_value(0, 1)))
 		return EVENT_MISSING;
-	if (!DatumGetBool(first_row_value(2)))
+	if (!DatumGetBool(row_value(0, 2)))
 		return EVENT_NOT_MANAGER;
 
-	if (layout == INVITES_COUNTED)
-		*count = DatumGetInt64(first_row_value(3));
-	else
+	memset(count, 0, sizeof(*count));
+	switch (layout)
 	{
-		/* count(*) only once the caller may see it: it reads every invite */
-		run(&count_query, args, 1);
-		*count = DatumGetInt64(first_row_value(1));
+		case INVITES_PLAIN:
+			/* count(*) only once the caller may see it: it reads every invite */
+			run(&count_query, args, NULL, 1);
+			count->invites = DatumGetInt64(row_value(0, 1));
+			break;
+		case INVITES_RUNS:
+			count->invites = DatumGetInt64(row_value(0, 3));
+			break;
+		case INVITES_TREE:
+			count->invites = DatumGetInt64(row_value(0, 3));
+			count->height = DatumGetInt32(row_value(0, 4));
+			count->changes = DatumGetInt64(row_value(0, 5));
+			count->trusted = DatumGetBool(row_value(0, 6));
+			break;
 	}
 	return EVENT_MANAGER;
 }
 
-uint64
-invite_query_page(InviteLayout layout, int64 event_id, int32 limit,
-				  int32 offset, int64 count)
+/* 1.1: the run holding the offset, found from the nearer end. */
+static uint64
+runs_page(int64 event_id, int32 limit, int32 offset, int64 count)
 {
 	Datum		args[4] = {
 		Int64GetDatum(event_id), Int64GetDatum(limit), Int64GetDatum(offset),
@@ -268,13 +501,10 @@ invite_query_page(InviteLayout layout, int64 event_id, int32 limit,
 	SavedQuery *query;
 	uint64		nrows;
 
-	if (layout == INVITES_PLAIN)
-		return run(&page_query, args, -1);
-
 	if (count == 0)
 	{
-		run(&uncounted_invites_query, args, 1);
-		if (DatumGetBool(first_row_value(1)))
+		run(&uncounted_invites_query, args, NULL, 1);
+		if (DatumGetBool(row_value(0, 1)))
 			positions_do_not_match(event_id, count, offset);
 	}
 	if (offset >= count)
@@ -282,13 +512,209 @@ invite_query_page(InviteLayout layout, int64 event_id, int32 limit,
 	if (offset < SKIP_WITHOUT_RUNS)
 		query = &counted_page_query;
 	else if (offset < count / 2)
-		query = &page_from_start_query;
+		query = &runs_page_from_start_query;
 	else
-		query = &page_from_end_query;
-	nrows = run(query, args, -1);
+		query = &runs_page_from_end_query;
+	nrows = run(query, args, NULL, -1);
 
 	/* Position "offset" exists, so a consistent index finds it. */
 	if (nrows == 0)
 		positions_do_not_match(event_id, count, offset);
 	return nrows;
+}
+
+/* Arguments of tree_step_query and tree_runs_query for one level. */
+static void
+step_args(int64 event_id, int level, const TreeStep *step,
+		  Datum *values, char *nulls)
+{
+	values[0] = Int64GetDatum(event_id);
+	values[1] = Int16GetDatum((int16) level);
+	values[2] = TimestampTzGetDatum(step->first.at);
+	values[3] = Int64GetDatum(step->first.user);
+	values[4] = Int64GetDatum(step->position);
+	values[5] = TimestampTzGetDatum(step->next.at);
+	values[6] = Int64GetDatum(step->next.user);
+	memset(nulls, ' ', 7);
+	if (step->from_start)
+		nulls[2] = nulls[3] = 'n';
+	if (step->to_end)
+		nulls[5] = nulls[6] = 'n';
+}
+
+/*
+ * One level down, with no changes pending: the run of this level that holds
+ * the step's position.  False when there is none (the counts are wrong).
+ */
+static bool
+step_down(int64 event_id, int level, TreeStep *step)
+{
+	Datum		values[7];
+	char		nulls[7];
+
+	step_args(event_id, level, step, values, nulls);
+	if (run(&tree_step_query, values, nulls, -1) != 1)
+		return false;
+	step->from_start = false;
+	row_key(0, 1, &step->first);
+	step->to_end = !row_key(0, 3, &step->next);
+	step->position = DatumGetInt64(row_value(0, 5));
+	return true;
+}
+
+/*
+ * One level down, adding the pending changes to the runs they fall in.
+ * Returns 1 when the step moved to the run holding its position, 0 when
+ * there is none (the counts are wrong), -1 when a change spans two runs of
+ * this level (it was logged against runs split since): then the runs cannot
+ * say where the position is.
+ */
+static int
+step_down_with_changes(int64 event_id, int level, TreeStep *step,
+					   const PendingChange *changes, int nchanges)
+{
+	Datum		values[7];
+	char		nulls[7];
+	uint64		nruns;
+	int			c = 0;
+	int64		before = 0;
+
+	step_args(event_id, level, step, values, nulls);
+	nruns = run(&tree_runs_query, values, nulls, -1);
+
+	for (uint64 i = 0; i < nruns; i++)
+	{
+		InviteKey	first;
+		InviteKey	next;
+		bool		last = !row_key(i, 3, &next);
+		int64		invites = DatumGetInt64(row_value(i, 5));
+
+		row_key(i, 1, &first);
+		/* changes before this run are in runs outside the range */
+		while (c < nchanges && key_cmp(&changes[c].first, &first) < 0)
+			c++;
+		for (; c < nchanges && (last || key_cmp(&changes[c].first, &next) < 0); c++)
+		{
+			if (!last && key_cmp(&changes[c].last, &next) >= 0)
+				return -1;
+			invites += changes[c].delta;
+		}
+		if (before + invites > step->position)
+		{
+			step->from_start = false;
+			step->first = first;
+			step->to_end = last;
+			step->next = next;
+			step->position -= before;
+			return 1;
+		}
+		before += invites;
+	}
+	return 0;
+}
+
+/* The event's pending changes, copied out of SPI's result. */
+static PendingChange *
+pending_changes(int64 event_id, int *nchanges)
+{
+	Datum		args[1] = {Int64GetDatum(event_id)};
+	uint64		n = run(&tree_changes_query, args, NULL, -1);
+	PendingChange *changes = palloc(sizeof(PendingChange) * Max(n, 1));
+
+	for (uint64 i = 0; i < n; i++)
+	{
+		row_key(i, 1, &changes[i].first);
+		row_key(i, 3, &changes[i].last);
+		changes[i].delta = DatumGetInt64(row_value(i, 5));
+	}
+	*nchanges = (int) n;
+	return changes;
+}
+
+/* 1.2: down the tree of counted runs to the run holding the offset. */
+static uint64
+tree_page(int64 event_id, int32 limit, int32 offset, const InviteCount *count)
+{
+	TreeStep	step = {.from_start = true, .to_end = true, .position = offset};
+	PendingChange *changes = NULL;
+	int			nchanges = 0;
+	Datum		values[5];
+	uint64		nrows;
+
+	if (!count->trusted)
+		positions_untrusted(event_id);
+	if (count->invites == 0)
+	{
+		values[0] = Int64GetDatum(event_id);
+		run(&tree_uncounted_invites_query, values, NULL, 1);
+		if (DatumGetBool(row_value(0, 1)))
+			positions_do_not_match(event_id, count->invites, offset);
+	}
+	if (offset >= count->invites)
+		return 0;
+
+	if (offset >= SKIP_WITHOUT_RUNS && count->height >= 0)
+	{
+		if (count->changes > 0)
+			changes = pending_changes(event_id, &nchanges);
+		for (int level = count->height; level >= 0; level--)
+		{
+			int			found;
+
+			if (changes == NULL)
+				found = step_down(event_id, level, &step) ? 1 : 0;
+			else
+				found = step_down_with_changes(event_id, level, &step,
+											   changes, nchanges);
+			if (found == 0)
+				positions_do_not_match(event_id, count->invites, offset);
+			if (found < 0)
+			{
+				/* skip in the index from the start, as 1.0 does */
+				step.from_start = true;
+				step.position = offset;
+				break;
+			}
+		}
+	}
+
+	values[0] = Int64GetDatum(event_id);
+	values[1] = Int64GetDatum(limit);
+	if (step.from_start)
+	{
+		values[2] = Int64GetDatum(step.position);
+		nrows = run(&tree_page_query, values, NULL, -1);
+	}
+	else
+	{
+		values[2] = TimestampTzGetDatum(step.first.at);
+		values[3] = Int64GetDatum(step.first.user);
+		values[4] = Int64GetDatum(step.position);
+		nrows = run(&tree_page_from_query, values, NULL, -1);
+	}
+
+	/* Position "offset" exists, so a consistent index finds it. */
+	if (nrows == 0)
+		positions_do_not_match(event_id, count->invites, offset);
+	return nrows;
+}
+
+uint64
+invite_query_page(InviteLayout layout, int64 event_id, int32 limit,
+				  int32 offset, const InviteCount *count)
+{
+	Datum		args[3] = {
+		Int64GetDatum(event_id), Int64GetDatum(limit), Int64GetDatum(offset)
+	};
+
+	switch (layout)
+	{
+		case INVITES_PLAIN:
+			return run(&page_query, args, NULL, -1);
+		case INVITES_RUNS:
+			return runs_page(event_id, limit, offset, count->invites);
+		case INVITES_TREE:
+			break;
+	}
+	return tree_page(event_id, limit, offset, count);
 }

@@ -8,6 +8,7 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
@@ -97,32 +98,52 @@ push_link(JsonbParseState **state, const PageRequest *request, int64 offset)
 	push_string(state, WJB_VALUE, url.data, url.len);
 }
 
+/* The keys of a result, their columns and the types the query casts them to. */
+static const struct
+{
+	const char *key;
+	int			attno;
+	Oid			type;
+}			user_columns[] = {
+	{"id", PAGE_COL_ID, INT8OID},
+	{"username", PAGE_COL_USERNAME, TEXTOID},
+	{"real_name", PAGE_COL_REAL_NAME, TEXTOID},
+	{"ext_id", PAGE_COL_EXT_ID, INT8OID},
+	{"avatar", PAGE_COL_AVATAR, TEXTOID},
+};
+
+/* The page's rows have the columns push_user() reads, of those types. */
+static void
+check_user_columns(TupleDesc desc)
+{
+	if (desc->natts != lengthof(user_columns))
+		elog(ERROR, "a page row has %d columns, expected %d",
+			 desc->natts, (int) lengthof(user_columns));
+	for (size_t i = 0; i < lengthof(user_columns); i++)
+		if (TupleDescAttr(desc, user_columns[i].attno - 1)->atttypid !=
+			user_columns[i].type)
+			elog(ERROR, "column \"%s\" of a page row has type %u, expected %u",
+				 user_columns[i].key,
+				 TupleDescAttr(desc, user_columns[i].attno - 1)->atttypid,
+				 user_columns[i].type);
+}
+
 /* One page row as {id, username, real_name, ext_id, avatar}. */
 static void
 push_user(JsonbParseState **state, HeapTuple row, TupleDesc desc)
 {
-	static const struct
-	{
-		const char *key;
-		int			attno;
-	}			columns[] = {
-		{"id", PAGE_COL_ID},
-		{"username", PAGE_COL_USERNAME},
-		{"real_name", PAGE_COL_REAL_NAME},
-		{"ext_id", PAGE_COL_EXT_ID},
-		{"avatar", PAGE_COL_AVATAR},
-	};
 
 	pushJsonbValue(state, WJB_BEGIN_OBJECT, NULL);
-	for (size_t i = 0; i < lengthof(columns); i++)
+	for (size_t i = 0; i < lengthof(user_columns); i++)
 	{
 		bool		isnull;
-		Datum		value = SPI_getbinval(row, desc, columns[i].attno, &isnull);
+		Datum		value = SPI_getbinval(row, desc, user_columns[i].attno,
+										  &isnull);
 
-		push_key(state, columns[i].key);
+		push_key(state, user_columns[i].key);
 		if (isnull)
 			push_null(state, WJB_VALUE);
-		else if (TupleDescAttr(desc, columns[i].attno - 1)->atttypid == INT8OID)
+		else if (user_columns[i].type == INT8OID)
 			push_int64(state, WJB_VALUE, DatumGetInt64(value));
 		else
 			push_text(state, value);
@@ -162,6 +183,8 @@ page_json_build(const PageRequest *request, int64 count,
 
 	push_key(&state, "results");
 	pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
+	if (nrows > 0)
+		check_user_columns(rows->tupdesc);
 	for (uint64 i = 0; i < nrows; i++)
 		push_user(&state, rows->vals[i], rows->tupdesc);
 	pushJsonbValue(&state, WJB_END_ARRAY, NULL);

@@ -20,6 +20,7 @@ char	   *invite_api_jwt_user_claim = NULL;
 char	   *invite_api_base_url = NULL;
 int			invite_api_default_limit = 20;
 int			invite_api_max_limit = 100;
+int			invite_api_run_size = 512;
 
 /*
  * Refuse the secret from ALTER DATABASE/ROLE ... SET and CREATE FUNCTION ...
@@ -143,6 +144,22 @@ settings_init(void)
 							1,
 							10000,
 							PGC_USERSET,
+							0,
+							NULL,
+							NULL,
+							NULL);
+
+	/* Read by the bookkeeping's SQL (invite_api.run_size()). */
+	DefineCustomIntVariable("invite_api.run_size",
+							"Sets how many invites the bookkeeping puts in one run.",
+							"Runs are split above twice this and merged below a quarter of it. "
+							"Smaller runs make writes restructure more often, larger ones make "
+							"pages skip more.",
+							&invite_api_run_size,
+							512,
+							8,
+							1000000,
+							PGC_SUSET,
 							0,
 							NULL,
 							NULL,

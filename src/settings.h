@@ -15,6 +15,7 @@ extern char *invite_api_jwt_user_claim;
 extern char *invite_api_base_url;
 extern int	invite_api_default_limit;
 extern int	invite_api_max_limit;
+extern int	invite_api_run_size;
 
 extern void settings_init(void);
 

@@ -15,7 +15,7 @@
 --
 --   psql -v ON_ERROR_STOP=1 -f test/helpers/tokens.sql -f test/helpers/checks.sql
 --
--- Plain SQL (no psql commands); needs invite_api 1.1 or later (the count and
+-- Plain SQL (no psql commands); needs invite_api 1.2 or later (the count and
 -- the runs); idempotent.
 CREATE SCHEMA IF NOT EXISTS invite_test;
 
@@ -52,52 +52,149 @@ END;
 $$;
 
 -- What the answers depend on, as rows that break it (none when all is
--- well): each event's count is its number of invites; its runs add up to
--- it; each run holds exactly the keys from its first key up to the next
--- run's; every event with runs starts with the (-infinity) run.
+-- well), for the bookkeeping of invite_api 1.2 (sql/invite_api--1.1--1.2.sql):
+--   * each event's count plus its pending changes is its number of invites;
+--   * at every level 0 .. height of a counted event, the runs chain from the
+--     first run key through next_at/next_user to a last run with no next;
+--   * a run of invites holds what event_invites has in its range, less the
+--     pending changes that fall in it (not checked for an event with a
+--     pending change spanning two runs: that one is counted again when
+--     folded);
+--   * a run of runs starts where a run of the level below starts, and holds
+--     the invites of the runs of that level in its range;
+--   * the count is the sum of the top level, pending changes belong to
+--     existing events, and the runs are trusted.
 CREATE OR REPLACE FUNCTION invite_test.position_faults() RETURNS TABLE (event_id bigint, fault text)
 LANGUAGE sql STABLE AS $$
     WITH truth AS (
-        SELECT i.event_id, count(*) AS invites FROM invite_api.event_invites i GROUP BY 1
-    ), bounds AS (
-        SELECT r.*, lead(ROW(r.first_at, r.first_user)) OVER w AS next_key,
+        SELECT i.event_id, count(*) AS invites FROM ONLY invite_api.event_invites i GROUP BY 1
+    ), pending AS (
+        SELECT ch.event_id, sum(ch.delta) AS delta FROM invite_api.invite_changes ch GROUP BY 1
+    ), chain AS (
+        SELECT r.*, lead(ROW(r.first_at, r.first_user)) OVER w AS following,
                row_number() OVER w AS n
           FROM invite_api.invite_runs r
-        WINDOW w AS (PARTITION BY r.event_id ORDER BY r.first_at, r.first_user)
-    ), runs AS (
-        SELECT b.*,
-               (SELECT count(*) FROM invite_api.event_invites i
-                 WHERE i.event_id = b.event_id
-                   AND ROW(i.invited_at, i.user_id) >= ROW(b.first_at, b.first_user)
-                   AND (b.next_key IS NULL OR ROW(i.invited_at, i.user_id) < b.next_key)) AS held
-          FROM bounds b
+        WINDOW w AS (PARTITION BY r.event_id, r.level ORDER BY r.first_at, r.first_user)
+    ), straddled AS (
+        SELECT DISTINCT ch.event_id
+          FROM invite_api.invite_changes ch
+          JOIN chain r ON r.event_id = ch.event_id AND r.level = 0
+           AND ROW(r.first_at, r.first_user) <= ROW(ch.first_at, ch.first_user)
+           AND (r.next_at IS NULL OR ROW(r.next_at, r.next_user) > ROW(ch.first_at, ch.first_user))
+         WHERE r.next_at IS NOT NULL AND ROW(ch.last_at, ch.last_user) >= ROW(r.next_at, r.next_user)
     )
-    SELECT coalesce(t.event_id, c.event_id), 'count ' || coalesce(c.invites, 0) || ' <> ' || coalesce(t.invites, 0)
-      FROM truth t FULL JOIN invite_api.invite_counts c USING (event_id)
-     WHERE coalesce(c.invites, 0) <> coalesce(t.invites, 0)
+    SELECT coalesce(t.event_id, c.event_id, p.event_id),
+           'count ' || coalesce(c.invites, 0) || ' + pending ' || coalesce(p.delta, 0)
+           || ' <> ' || coalesce(t.invites, 0)
+      FROM truth t
+      FULL JOIN invite_api.invite_counts c USING (event_id)
+      FULL JOIN pending p USING (event_id)
+     WHERE coalesce(c.invites, 0) + coalesce(p.delta, 0) <> coalesce(t.invites, 0)
     UNION ALL
-    SELECT c.event_id, 'runs add up to ' || coalesce(sum(r.invites), 0)
-      FROM invite_api.invite_counts c LEFT JOIN invite_api.invite_runs r USING (event_id)
-     GROUP BY c.event_id, c.invites HAVING coalesce(sum(r.invites), 0) <> c.invites
+    SELECT c.event_id, 'level ' || l || ' has no runs'
+      FROM invite_api.invite_counts c, generate_series(0, c.height) l
+     WHERE NOT EXISTS (SELECT FROM invite_api.invite_runs r WHERE r.event_id = c.event_id AND r.level = l)
     UNION ALL
-    SELECT r.event_id, 'run ' || r.first_at || ' holds ' || r.invites || ' but has ' || r.held
-      FROM runs r WHERE r.invites <> r.held
+    SELECT r.event_id, 'level ' || r.level || ' above the height ' || c.height
+      FROM invite_api.invite_runs r JOIN invite_api.invite_counts c USING (event_id)
+     WHERE r.level > c.height
     UNION ALL
-    SELECT r.event_id, 'first run starts at ' || r.first_at
-      FROM runs r WHERE r.n = 1 AND (r.first_at, r.first_user) <> ('-infinity', -9223372036854775808)
+    SELECT r.event_id, 'runs without a count'
+      FROM invite_api.invite_runs r
+     WHERE NOT EXISTS (SELECT FROM invite_api.invite_counts c WHERE c.event_id = r.event_id)
+    UNION ALL
+    SELECT r.event_id, 'level ' || r.level || ' starts at ' || r.first_at || ', ' || r.first_user
+      FROM chain r, invite_api.first_run_key() k
+     WHERE r.n = 1 AND ROW(r.first_at, r.first_user) <> ROW(k.first_at, k.first_user)
+    UNION ALL
+    SELECT r.event_id, 'level ' || r.level || ' run at ' || r.first_at || ' links to '
+           || coalesce(r.next_at::text, 'no next') || ' but the next run is '
+           || coalesce(r.following::text, 'none')
+      FROM chain r
+     WHERE CASE WHEN r.next_at IS NULL THEN r.following IS NOT NULL
+                ELSE r.following IS NULL OR ROW(r.next_at, r.next_user) <> r.following END
+    UNION ALL
+    SELECT r.event_id, 'run at ' || r.first_at || ', ' || r.first_user || ' holds ' || r.invites
+           || ' but has ' || h.held || ' less pending ' || h.pending
+      FROM chain r
+      CROSS JOIN LATERAL (
+            SELECT (SELECT count(*) FROM ONLY invite_api.event_invites i
+                     WHERE i.event_id = r.event_id
+                       AND ROW(i.invited_at, i.user_id) >= ROW(r.first_at, r.first_user)
+                       AND (r.next_at IS NULL
+                            OR ROW(i.invited_at, i.user_id) < ROW(r.next_at, r.next_user))) AS held,
+                   coalesce((SELECT sum(ch.delta) FROM invite_api.invite_changes ch
+                              WHERE ch.event_id = r.event_id
+                                AND ROW(ch.first_at, ch.first_user) >= ROW(r.first_at, r.first_user)
+                                AND (r.next_at IS NULL
+                                     OR ROW(ch.first_at, ch.first_user) < ROW(r.next_at, r.next_user))),
+                            0) AS pending) h
+     WHERE r.level = 0 AND r.invites <> h.held - h.pending
+       AND r.event_id NOT IN (SELECT s.event_id FROM straddled s)
+    UNION ALL
+    SELECT r.event_id, 'level ' || r.level || ' run at ' || r.first_at || ' starts at no run below'
+      FROM invite_api.invite_runs r
+     WHERE r.level > 0
+       AND NOT EXISTS (SELECT FROM invite_api.invite_runs b
+                        WHERE b.event_id = r.event_id AND b.level = r.level - 1
+                          AND b.first_at = r.first_at AND b.first_user = r.first_user)
+    UNION ALL
+    SELECT r.event_id, 'level ' || r.level || ' run at ' || r.first_at || ' holds ' || r.invites
+           || ' but its runs below hold ' || coalesce(b.invites, 0)
+      FROM invite_api.invite_runs r
+      CROSS JOIN LATERAL (
+            SELECT sum(b.invites) AS invites FROM invite_api.invite_runs b
+             WHERE b.event_id = r.event_id AND b.level = r.level - 1
+               AND ROW(b.first_at, b.first_user) >= ROW(r.first_at, r.first_user)
+               AND (r.next_at IS NULL OR ROW(b.first_at, b.first_user) < ROW(r.next_at, r.next_user))) b
+     WHERE r.level > 0 AND r.invites <> coalesce(b.invites, 0)
+    UNION ALL
+    SELECT c.event_id, 'count ' || c.invites || ' but the top level holds ' || coalesce(t.invites, 0)
+      FROM invite_api.invite_counts c
+      CROSS JOIN LATERAL (SELECT sum(r.invites) AS invites FROM invite_api.invite_runs r
+                           WHERE r.event_id = c.event_id AND r.level = c.height) t
+     WHERE c.invites <> coalesce(t.invites, 0)
+    UNION ALL
+    SELECT ch.event_id, 'pending change of a missing event'
+      FROM invite_api.invite_changes ch
+     WHERE NOT EXISTS (SELECT FROM invite_api.events e WHERE e.id = ch.event_id)
+    UNION ALL
+    SELECT NULL, 'positions not trusted: ' || coalesce(s.reason, '')
+      FROM invite_api.invite_positions_state s WHERE NOT s.trusted
 $$;
 
--- Runs outside the size bounds: above twice invite_run_size(), or, except
--- an event's first run, below a quarter of it.  These cost speed, not
--- correctness (position_faults() is about what the answers depend on).
+-- Runs outside their sizes: runs of invites above twice run_size() or,
+-- except an event's first, below a quarter of it; runs of runs with more
+-- than twice run_fanout() runs below them or, except the first, fewer than
+-- a quarter; a top level wider than twice run_fanout().  These cost speed,
+-- not correctness (position_faults() is about what the answers depend on),
+-- and hold once the changes are folded.
 CREATE OR REPLACE FUNCTION invite_test.run_size_faults() RETURNS TABLE (event_id bigint, fault text)
 LANGUAGE sql STABLE AS $$
-    SELECT r.event_id, CASE WHEN r.invites > 2 * invite_api.invite_run_size() THEN 'too big' ELSE 'too small' END
+    WITH runs AS (
+        SELECT r.*, row_number() OVER (PARTITION BY r.event_id, r.level ORDER BY r.first_at, r.first_user) AS n,
+               (SELECT count(*) FROM invite_api.invite_runs b
+                 WHERE r.level > 0 AND b.event_id = r.event_id AND b.level = r.level - 1
+                   AND ROW(b.first_at, b.first_user) >= ROW(r.first_at, r.first_user)
+                   AND (r.next_at IS NULL OR ROW(b.first_at, b.first_user) < ROW(r.next_at, r.next_user))) AS below
+          FROM invite_api.invite_runs r
+    )
+    SELECT r.event_id, CASE WHEN r.invites > 2 * invite_api.run_size() THEN 'too big' ELSE 'too small' END
                        || ': run at ' || r.first_at || ' of ' || r.invites || ' invites'
-      FROM (SELECT r.*, row_number() OVER (PARTITION BY r.event_id ORDER BY r.first_at, r.first_user) AS n
-              FROM invite_api.invite_runs r) r
-     WHERE r.invites > 2 * invite_api.invite_run_size()
-        OR (r.n > 1 AND r.invites < invite_api.invite_run_size() / 4)
+      FROM runs r
+     WHERE r.level = 0
+       AND (r.invites > 2 * invite_api.run_size() OR (r.n > 1 AND r.invites < invite_api.run_size() / 4))
+    UNION ALL
+    SELECT r.event_id, CASE WHEN r.below > 2 * invite_api.run_fanout() THEN 'too big' ELSE 'too small' END
+                       || ': level ' || r.level || ' run at ' || r.first_at || ' of ' || r.below || ' runs'
+      FROM runs r
+     WHERE r.level > 0
+       AND (r.below > 2 * invite_api.run_fanout() OR (r.n > 1 AND r.below < invite_api.run_fanout() / 4))
+    UNION ALL
+    SELECT c.event_id, 'too big: top level ' || c.height || ' of ' || count(*) || ' runs'
+      FROM invite_api.invite_counts c JOIN invite_api.invite_runs r
+        ON r.event_id = c.event_id AND r.level = c.height
+     GROUP BY c.event_id, c.height HAVING count(*) > 2 * invite_api.run_fanout()
 $$;
 
 -- Pages that differ from the ground truth read in the same snapshot: the

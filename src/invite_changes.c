@@ -1,0 +1,157 @@
+/*
+ * invite_changes.c
+ *		Log what a statement changed in event_invites.
+ *
+ * The statement triggers of event_invites (INSERT, UPDATE, DELETE) all call
+ * log_invite_changes().  It reads the statement's transition tables
+ * (new_invites, old_invites) and appends what changed to
+ * invite_api.invite_changes, in one INSERT ... SELECT whatever the size of
+ * the statement: memory stays bounded, and it never updates a row another
+ * transaction may update.  The changes are folded into the runs later (see
+ * sql/invite_api--1.1--1.2.sql).
+ *
+ * In READ COMMITTED it writes one row per run of invites the statement
+ * changed, with the range of keys it changed there; the first row asks for
+ * the fold at commit (a deferred trigger), which folds them all.  In REPEATABLE READ and SERIALIZABLE it writes one
+ * row per changed key: such a transaction cannot fold without conflicting
+ * with folds committed after its snapshot, and a change of one key stays
+ * exact whatever the runs become before someone folds it.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+
+
+/* What changed, key by key, for each kind of statement. */
+#define INSERTED_KEYS \
+	"SELECT n.event_id, n.invited_at, n.user_id, 1 AS delta FROM new_invites n"
+#define DELETED_KEYS \
+	"SELECT o.event_id, o.invited_at, o.user_id, -1 AS delta FROM old_invites o"
+/* An UPDATE that keeps a key leaves no change at that key. */
+#define UPDATED_KEYS \
+	"SELECT c.event_id, c.invited_at, c.user_id, pg_catalog.sum(c.delta) AS delta" \
+	"  FROM (" INSERTED_KEYS " UNION ALL " DELETED_KEYS ") c" \
+	" GROUP BY c.event_id, c.invited_at, c.user_id" \
+	" HAVING pg_catalog.sum(c.delta) OPERATOR(pg_catalog.<>) 0"
+
+#define CHANGES_COLUMNS \
+	"INSERT INTO invite_api.invite_changes" \
+	" (event_id, first_at, first_user, last_at, last_user, delta, fold_at_commit) "
+
+/* Changes of events deleted by the same statement have nothing to count. */
+#define EVENT_EXISTS(alias) \
+	" EXISTS (SELECT FROM invite_api.events e" \
+	"          WHERE e.id OPERATOR(pg_catalog.=) " alias ".event_id)"
+
+/* One row per changed key. */
+#define PER_KEY(keys) \
+	CHANGES_COLUMNS \
+	"SELECT k.event_id, k.invited_at, k.user_id, k.invited_at, k.user_id, k.delta, false" \
+	"  FROM (" keys ") k" \
+	" WHERE" EVENT_EXISTS("k")
+
+/*
+ * One row per run of invites: the run holding each key, as the runs are now,
+ * and the range of the run's keys that changed, from (earliest time, lowest
+ * user id) to (latest time, highest user id) - wider than the keys
+ * themselves, within the run where it can be.  A range that reaches into
+ * the next run costs a recount when it is folded, nothing else.
+ */
+#define LOWEST_USER "'-9223372036854775808'::pg_catalog.int8"
+#define HIGHEST_USER "'9223372036854775807'::pg_catalog.int8"
+#define PER_RUN(keys) \
+	CHANGES_COLUMNS \
+	"SELECT g.event_id," \
+	"       CASE WHEN ROW(g.min_at, " LOWEST_USER ") < ROW(g.run_at, g.run_user)" \
+	"            THEN g.run_at ELSE g.min_at END," \
+	"       CASE WHEN ROW(g.min_at, " LOWEST_USER ") < ROW(g.run_at, g.run_user)" \
+	"            THEN g.run_user ELSE " LOWEST_USER " END," \
+	"       g.max_at, " HIGHEST_USER ", g.delta," \
+	"       pg_catalog.row_number() OVER () OPERATOR(pg_catalog.=) 1" \
+	"  FROM (SELECT k.event_id, r.first_at AS run_at, r.first_user AS run_user," \
+	"               pg_catalog.min(k.invited_at) AS min_at," \
+	"               pg_catalog.max(k.invited_at) AS max_at," \
+	"               pg_catalog.sum(k.delta) AS delta" \
+	"          FROM (" keys ") k" \
+	"          LEFT JOIN LATERAL (" \
+	"                SELECT r.first_at, r.first_user FROM invite_api.invite_runs r" \
+	"                 WHERE r.event_id OPERATOR(pg_catalog.=) k.event_id" \
+	"                   AND r.level OPERATOR(pg_catalog.=) 0" \
+	"                   AND ROW(r.first_at, r.first_user) <= ROW(k.invited_at, k.user_id)" \
+	"                 ORDER BY r.first_at DESC, r.first_user DESC" \
+	"                 LIMIT 1) r ON true" \
+	"         GROUP BY k.event_id, r.first_at, r.first_user) g" \
+	" WHERE g.delta OPERATOR(pg_catalog.<>) 0 AND" EVENT_EXISTS("g")
+
+typedef struct ChangeQuery
+{
+	const char *sql;
+	SPIPlanPtr	plan;
+} ChangeQuery;
+
+/* [kind of statement][per key?] */
+static ChangeQuery change_queries[3][2] = {
+	{{.sql = PER_RUN(INSERTED_KEYS)}, {.sql = PER_KEY(INSERTED_KEYS)}},
+	{{.sql = PER_RUN(DELETED_KEYS)}, {.sql = PER_KEY(DELETED_KEYS)}},
+	{{.sql = PER_RUN(UPDATED_KEYS)}, {.sql = PER_KEY(UPDATED_KEYS)}},
+};
+
+/*
+ * invite_api.log_invite_changes() RETURNS trigger
+ *
+ * AFTER INSERT, UPDATE or DELETE ... FOR EACH STATEMENT on event_invites,
+ * with the transition tables named new_invites and old_invites.
+ */
+PG_FUNCTION_INFO_V1(log_invite_changes);
+Datum
+log_invite_changes(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigger = (TriggerData *) fcinfo->context;
+	ChangeQuery *query;
+	int			kind;
+	int			rc;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_AFTER(trigger->tg_event) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(trigger->tg_event))
+		elog(ERROR, "log_invite_changes() must be an AFTER ... FOR EACH STATEMENT trigger");
+
+	if (TRIGGER_FIRED_BY_INSERT(trigger->tg_event))
+		kind = 0;
+	else if (TRIGGER_FIRED_BY_DELETE(trigger->tg_event))
+		kind = 1;
+	else if (TRIGGER_FIRED_BY_UPDATE(trigger->tg_event))
+		kind = 2;
+	else
+		elog(ERROR, "log_invite_changes() fires for INSERT, UPDATE and DELETE only");
+	if ((kind != 1 && trigger->tg_newtable == NULL) ||
+		(kind != 0 && trigger->tg_oldtable == NULL))
+		elog(ERROR, "log_invite_changes() needs the statement's transition tables");
+
+	query = &change_queries[kind][IsolationUsesXactSnapshot() ? 1 : 0];
+
+	SPI_connect();
+	if (SPI_register_trigger_data(trigger) != SPI_OK_TD_REGISTER)
+		elog(ERROR, "SPI_register_trigger_data failed");
+	if (query->plan == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(query->sql, 0, NULL);
+
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
+				 query->sql, SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "SPI_keepplan failed");
+		query->plan = plan;
+	}
+	rc = SPI_execute_plan(query->plan, NULL, NULL, false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "SPI_execute_plan returned %s for \"%s\"",
+			 SPI_result_code_string(rc), query->sql);
+	SPI_finish();
+
+	return PointerGetDatum(NULL);
+}
