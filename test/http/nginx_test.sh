@@ -174,11 +174,42 @@ expect "GET with offset only" 200 \
 expect "GET with empty limit and offset" 200 \
     "$(seen "GET /rpc/event_invites?id=42" "$token")" \
     -H "Authorization: $token" "$base$path?limit=&offset="
-expect "GET with a bad limit: passed on for the database to refuse (400)" 200 \
-    "$(seen "GET /rpc/event_invites?id=42&page_limit=abc&page_offset=-1" "$token")" \
-    -H "Authorization: $token" "$base$path?limit=abc&offset=-1"
-expect "GET with an encoded & in limit: stays encoded, adds no parameter" 200 \
-    "$(seen "GET /rpc/event_invites?id=42&page_limit=2%26id%3D9" "$token")" \
+expect "GET with limit 0: digits, passed on for the function to refuse (400)" 200 \
+    "$(seen "GET /rpc/event_invites?id=42&page_limit=0&page_offset=00" "$token")" \
+    -H "Authorization: $token" "$base$path?limit=0&offset=00"
+
+# Anything but decimal digits in limit or offset is answered 400 by nginx and
+# never reaches PostgREST: PostgREST splits query strings on ";" as well as
+# "&", so "limit=5;select=count" would reach it as two parameters.
+bad_limit='{"code":"400","details":"\"limit\" must be written in decimal digits.","hint":null,"message":"invalid value for \"limit\""}'
+bad_offset='{"code":"400","details":"\"offset\" must be written in decimal digits.","hint":null,"message":"invalid value for \"offset\""}'
+expect "GET with ; in limit: PostgREST would see select= and offset=" 400 "$bad_limit" \
+    -H "Authorization: $token" "$base$path?limit=5;select=count;offset=3"
+expect_header "GET with ; in limit" Content-Type "application/json"
+expect "GET with ; in offset" 400 "$bad_offset" \
+    -H "Authorization: $token" "$base$path?limit=5&offset=3;order=id.desc"
+expect "GET with ; alone in limit" 400 "$bad_limit" \
+    -H "Authorization: $token" "$base$path?limit=;"
+expect "GET with an encoded ; in limit" 400 "$bad_limit" \
+    -H "Authorization: $token" "$base$path?limit=5%3Bselect=count"
+expect "GET with a non-numeric limit" 400 "$bad_limit" \
+    -H "Authorization: $token" "$base$path?limit=abc"
+expect "GET with a negative offset" 400 "$bad_offset" \
+    -H "Authorization: $token" "$base$path?offset=-1"
+expect "GET with a signed limit" 400 "$bad_limit" \
+    -H "Authorization: $token" "$base$path?limit=%2B5"
+expect "GET with a percent-encoded digit" 400 "$bad_offset" \
+    -H "Authorization: $token" "$base$path?offset=%31"
+expect "GET with a space after the digits" 400 "$bad_limit" \
+    -H "Authorization: $token" "$base$path?limit=5%20"
+expect "GET with a bad limit and a good offset: the limit is named" 400 "$bad_limit" \
+    -H "Authorization: $token" "$base$path?offset=2&limit=x"
+expect "GET with a bad LIMIT in capitals (nginx matches names in any case)" 400 "$bad_limit" \
+    -H "Authorization: $token" "$base$path?LIMIT=5;select=count"
+expect "GET with a long run of digits: passed on for the cast to refuse (400)" 200 \
+    "$(seen "GET /rpc/event_invites?id=42&page_limit=99999999999999999999" "$token")" \
+    -H "Authorization: $token" "$base$path?limit=99999999999999999999"
+expect "GET with an encoded & in limit: refused, adds no parameter" 400 "$bad_limit" \
     -H "Authorization: $token" "$base$path?limit=2%26id%3D9"
 expect "GET with PostgREST's own parameters: dropped" 200 \
     "$(seen "GET /rpc/event_invites?id=42&page_limit=3" "$token")" \
