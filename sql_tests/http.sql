@@ -8,7 +8,8 @@
 -- statement that switches to the web role and sets the request GUCs, then
 -- the call with named arguments cast to their types.  Errors must arrive as
 -- SQLSTATE PGRST with a JSON MESSAGE (the body) and a JSON DETAIL (status
--- and headers), which PostgREST sends as they are.
+-- and headers), which PostgREST sends as they are; errors the contract does
+-- not map arrive as a bare 500, their cause in the server log.
 --
 -- Self-contained: creates what it needs and drops it again.
 --
@@ -21,16 +22,22 @@ SELECT NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'invite_api') AS cre
        NOT EXISTS (SELECT FROM pg_namespace WHERE nspname = 'invite_test') AS created_helpers
 \gset
 CREATE SCHEMA api;
-CREATE EXTENSION invite_api_http SCHEMA api CASCADE;
+-- Installed at 1.0 and updated, as an existing deployment is (a new one
+-- gets the same: CREATE EXTENSION runs 1.0's script, then the update).
+CREATE EXTENSION invite_api_http VERSION '1.0' SCHEMA api CASCADE;
+ALTER EXTENSION invite_api_http UPDATE;
 RESET client_min_messages;
 
--- What PostgREST may call, and how.
+-- What PostgREST may call (schema api), the helpers it cannot see (schema
+-- invite_api_http), and how.
 SELECT p.oid::regprocedure AS function, p.prosecdef AS security_definer,
        p.provolatile AS volatility, p.proconfig AS config,
        has_function_privilege('public', p.oid, 'EXECUTE') AS public_may_execute
 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-WHERE n.nspname = 'api';
-SELECT e.extname, n.nspname AS schema, e.extrelocatable AS relocatable
+WHERE n.nspname IN ('api', 'invite_api_http')
+ORDER BY n.nspname, p.proname;
+SELECT has_schema_privilege('public', 'invite_api_http', 'USAGE') AS public_may_use_helpers;
+SELECT e.extname, e.extversion, n.nspname AS schema, e.extrelocatable AS relocatable
 FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
 WHERE e.extname = 'invite_api_http';
 
@@ -417,6 +424,103 @@ SET invite_api.jwt_secret = 'regress-secret-0123456789-abcdefghij';
 SET SESSION AUTHORIZATION regress_http_authenticator;
 
 --
+-- 500 with a bare body for every error the contract does not map (§4): the
+-- client learns nothing of the cause, and the server log gets all of it,
+-- with the original SQLSTATE, message, DETAIL and HINT (shown here by
+-- client_min_messages = log).
+--
+-- XX001: invites deleted with triggers off leave the count behind, and the
+-- core refuses the page, with a hint naming its repair function.
+--
+RESET SESSION AUTHORIZATION;
+BEGIN;
+SET LOCAL session_replication_role = replica;
+DELETE FROM invite_api.event_invites WHERE event_id = 801;
+COMMIT;
+SET SESSION AUTHORIZATION regress_http_authenticator;
+SET client_min_messages = log;
+BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
+SELECT set_config('search_path', '"api", "public"', true),
+       set_config('invite_api.base_url', :'web_base_url', true),
+       set_config('role', 'regress_http_web', true),
+       set_config('request.jwt.claims', :'manager_claims', true),
+       set_config('request.method', 'GET', true),
+       set_config('request.path', '/rpc/event_invites', true),
+       set_config('request.headers', :'manager_headers', true),
+       set_config('request.cookies', '{}', true)
+\gset
+WITH pgrst_source AS (SELECT pgrst_call.pgrst_scalar FROM (SELECT "api"."event_invites"("id" := '801'::bigint) pgrst_scalar) pgrst_call)
+SELECT null::bigint AS total_result_set, 1 AS page_total,
+       coalesce(json_agg(_postgrest_t.pgrst_scalar)->0, 'null') AS body,
+       nullif(current_setting('response.headers', true), '') AS response_headers,
+       nullif(current_setting('response.status', true), '') AS response_status, '' AS response_inserted
+FROM (SELECT "event_invites".* FROM "pgrst_source" AS "event_invites") _postgrest_t;
+\echo SQLSTATE :SQLSTATE
+ROLLBACK;
+RESET client_min_messages;
+-- Put the invites back the way they were loaded, then the bookkeeping.
+RESET SESSION AUTHORIZATION;
+INSERT INTO invite_api.event_invites (event_id, user_id, invited_by, invited_at) VALUES
+    (801, 805, 801, '2024-05-01 10:00:00+00'),
+    (801, 802, 801, '2024-05-01 11:00:00+00'),
+    (801, 804, 801, '2024-05-01 11:00:00+00'),
+    (801, 803, 801, '2024-05-02 09:30:00+00')
+ON CONFLICT DO NOTHING;
+SELECT invite_api.rebuild_invite_positions() IS NOT NULL AS rebuilt;
+SELECT api.event_invites(801) IS NOT NULL AS page_served_again
+FROM set_config('request.headers', :'manager_headers', false);
+SELECT set_config('request.headers', '', false) IS NOT NULL AS headers_cleared;
+
+--
+-- 57014: a statement cancelled.  The web role's statement_timeout (ALTER
+-- ROLE ... SET statement_timeout, which PostgREST applies with the role's
+-- other settings) ends a call that waits for a lock another session holds.
+-- PL/pgSQL's WHEN OTHERS does not catch query_canceled: the function names
+-- it.  The other session is a dblink connection to this server.
+--
+SELECT NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'dblink') AS created_dblink
+\gset
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS dblink;
+RESET client_min_messages;
+SELECT dblink_connect('regress_http_locker',
+                      format('host=%s port=%s dbname=%s user=%s',
+                             split_part(current_setting('unix_socket_directories'), ',', 1),
+                             current_setting('port'), current_database(), current_user));
+SELECT dblink_exec('regress_http_locker', 'BEGIN');
+SELECT dblink_exec('regress_http_locker',
+                   'LOCK TABLE invite_api.users, invite_api.events, invite_api.event_managers, '
+                   'invite_api.event_invites IN ACCESS EXCLUSIVE MODE');
+SET SESSION AUTHORIZATION regress_http_authenticator;
+SET client_min_messages = log;
+BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
+SELECT set_config('search_path', '"api", "public"', true),
+       set_config('invite_api.base_url', :'web_base_url', true),
+       set_config('statement_timeout', '200ms', true),
+       set_config('role', 'regress_http_web', true),
+       set_config('request.jwt.claims', :'manager_claims', true),
+       set_config('request.method', 'GET', true),
+       set_config('request.path', '/rpc/event_invites', true),
+       set_config('request.headers', :'manager_headers', true),
+       set_config('request.cookies', '{}', true)
+\gset
+WITH pgrst_source AS (SELECT pgrst_call.pgrst_scalar FROM (SELECT "api"."event_invites"("id" := '801'::bigint) pgrst_scalar) pgrst_call)
+SELECT null::bigint AS total_result_set, 1 AS page_total,
+       coalesce(json_agg(_postgrest_t.pgrst_scalar)->0, 'null') AS body,
+       nullif(current_setting('response.headers', true), '') AS response_headers,
+       nullif(current_setting('response.status', true), '') AS response_status, '' AS response_inserted
+FROM (SELECT "event_invites".* FROM "pgrst_source" AS "event_invites") _postgrest_t;
+\echo SQLSTATE :SQLSTATE
+ROLLBACK;
+RESET client_min_messages;
+RESET SESSION AUTHORIZATION;
+SELECT dblink_exec('regress_http_locker', 'ROLLBACK');
+SELECT dblink_disconnect('regress_http_locker');
+\if :created_dblink
+DROP EXTENSION dblink;
+\endif
+
+--
 -- 400 for a NULL id too.  PostgREST never sends one (a missing id finds no
 -- function, an empty one fails its cast), but the mapping holds.
 --
@@ -429,11 +533,12 @@ ROLLBACK;
 
 --
 -- The web role reaches nothing but api.event_invites: not the tables, not
--- the core function, not the secret.  And a role that may use the schema
+-- the core function, not the helpers, not the secret.  And a role that may use the schema
 -- but was not granted the function cannot call it.
 --
 SET ROLE regress_http_web;
 SELECT count(*) FROM invite_api.event_invites;
+SELECT invite_api_http.request_token();
 SELECT invite_api.event_invites_page(801, NULL, NULL, :'manager_token');
 SHOW invite_api.jwt_secret;
 SET ROLE regress_http_outsider;
