@@ -1,4 +1,5 @@
--- invite_api_http 1.0 -> 1.1: no error passed on unmapped.
+-- invite_api_http 1.0 -> 1.1: the write side (POST and DELETE of
+-- /api/v2/event/{id}/invite/), and no error passed on unmapped.
 \echo Use "ALTER EXTENSION invite_api_http UPDATE TO '1.1'" to load this file. \quit
 
 -- The helpers below live in a schema of their own, outside the schema
@@ -140,3 +141,66 @@ EXCEPTION WHEN OTHERS OR query_canceled THEN
     RETURN NULL;                -- not reached
 END
 $$;
+
+-- POST /rpc/event_invite_users with the body {"id": ..., "users": [...]}
+-- (the reverse proxy maps the public POST /api/v2/event/{id}/invite/ here,
+-- the id taken from the path): invites the users, answered 204 (a function
+-- returning void).  VOLATILE, so PostgREST runs it READ WRITE.
+CREATE FUNCTION @extschema@.event_invite_users(id bigint, users bigint[])
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    err_state   text;
+    err_message text;
+    err_detail  text;
+    err_hint    text;
+BEGIN
+    PERFORM invite_api.event_invite_users(id, users,
+                                          invite_api_http.request_token());
+EXCEPTION WHEN OTHERS OR query_canceled THEN
+    GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE,
+                            err_message = MESSAGE_TEXT,
+                            err_detail = PG_EXCEPTION_DETAIL,
+                            err_hint = PG_EXCEPTION_HINT;
+    PERFORM invite_api_http.raise_http_error('event_invite_users', err_state,
+                                             err_message, err_detail, err_hint);
+END
+$$;
+
+-- POST /rpc/event_uninvite_users, the same way (the public DELETE).
+CREATE FUNCTION @extschema@.event_uninvite_users(id bigint, users bigint[])
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    err_state   text;
+    err_message text;
+    err_detail  text;
+    err_hint    text;
+BEGIN
+    PERFORM invite_api.event_uninvite_users(id, users,
+                                            invite_api_http.request_token());
+EXCEPTION WHEN OTHERS OR query_canceled THEN
+    GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE,
+                            err_message = MESSAGE_TEXT,
+                            err_detail = PG_EXCEPTION_DETAIL,
+                            err_hint = PG_EXCEPTION_HINT;
+    PERFORM invite_api_http.raise_http_error('event_uninvite_users', err_state,
+                                             err_message, err_detail, err_hint);
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.event_invite_users(bigint, bigint[]) IS
+    'invite users to an event, for a manager of the event; '
+    'the token is the request''s Authorization header';
+COMMENT ON FUNCTION @extschema@.event_uninvite_users(bigint, bigint[]) IS
+    'remove the invitations of users to an event, for a manager of the event; '
+    'the token is the request''s Authorization header';
+
+-- Nobody calls them until granted: GRANT EXECUTE to the role PostgREST
+-- switches to (deploy/roles.sql).
+REVOKE ALL ON FUNCTION @extschema@.event_invite_users(bigint, bigint[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.event_uninvite_users(bigint, bigint[]) FROM PUBLIC;
