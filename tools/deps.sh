@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Install what building and testing invite_api needs on Debian 12:
 # the PostgreSQL 15 server and its PGXS headers, libjwt (headers; the shared
-# library is opened at run time), pkg-config.  Idempotent; needs root or sudo.
+# library is opened at run time), pkg-config, and for the HTTP route's test
+# (test/http/nginx_test.sh) nginx with its JavaScript module, curl and
+# openssl.  Idempotent; needs root or sudo.
 set -euo pipefail
 
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
 packages=(postgresql-15 postgresql-server-dev-15 libjwt-dev pkg-config make gcc)
+packages+=(nginx libnginx-mod-http-js curl openssl)
 packages+=("$@")
 
 missing=()
