@@ -508,7 +508,7 @@ SET client_min_messages = log;
 BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;
 SELECT set_config('search_path', '"api", "public"', true),
        set_config('invite_api.base_url', :'web_base_url', true),
-       set_config('statement_timeout', '200ms', true),
+       set_config('statement_timeout', '1s', true),
        set_config('role', 'regress_http_web', true),
        set_config('request.jwt.claims', :'manager_claims', true),
        set_config('request.method', 'GET', true),
