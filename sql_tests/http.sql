@@ -1,15 +1,18 @@
 --
--- http: GET /api/v2/event/{id}/invite/ as PostgREST serves it.
+-- http: GET, POST and DELETE /api/v2/event/{id}/invite/ as PostgREST
+-- serves them.
 --
--- invite_api_http's api.event_invites, called exactly the way PostgREST
--- calls it for one request (GET /rpc/event_invites?id=..&page_limit=..
--- &page_offset=.., as the reverse proxy rewrites the public path): logged
--- in as the authenticator, one read-only transaction, one set_config
--- statement that switches to the web role and sets the request GUCs, then
--- the call with named arguments cast to their types.  Errors must arrive as
--- SQLSTATE PGRST with a JSON MESSAGE (the body) and a JSON DETAIL (status
--- and headers), which PostgREST sends as they are; errors the contract does
--- not map arrive as a bare 500, their cause in the server log.
+-- invite_api_http's api functions, called exactly the way PostgREST calls
+-- them for one request, as the reverse proxy rewrites the public path:
+-- GET /rpc/event_invites?id=..&page_limit=..&page_offset=.., and POST
+-- /rpc/event_invite_users (event_uninvite_users) with {"id", "users"}.
+-- Logged in as the authenticator: one transaction (READ ONLY for GET, READ
+-- WRITE for the POST of a VOLATILE function), one set_config statement that
+-- switches to the web role and sets the request GUCs, then the call (see
+-- each section for its exact form).  Errors must arrive as SQLSTATE PGRST
+-- with a JSON MESSAGE (the body) and a JSON DETAIL (status and headers),
+-- which PostgREST sends as they are; errors the contract does not map
+-- arrive as a bare 500, their cause in the server log.
 --
 -- Self-contained: creates what it needs and drops it again.
 --
