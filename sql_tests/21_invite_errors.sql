@@ -83,7 +83,7 @@ SELECT invite_api.event_invite_users(1, ARRAY(SELECT generate_series(4001, 5900)
 
 --
 -- The order of the checks: token, NULL arguments, the list, the event, the
--- manager, the users, a read-only transaction.  Each pair below has both
+-- manager, a read-only transaction, the users.  Each pair below has both
 -- faults; the first is reported.
 --
 -- A bad token beats a NULL list and a missing event, and so does no key.
@@ -121,7 +121,9 @@ SELECT invite_api.event_invite_users(3, '{999999}', :'ann');
 \echo sqlstate :LAST_ERROR_SQLSTATE
 SELECT invite_api.event_uninvite_users(1, '{4, 999999}', :'cy');
 \echo sqlstate :LAST_ERROR_SQLSTATE
--- In a read-only transaction, every earlier check still comes first.
+-- In a read-only transaction, the checks up to the manager's still come
+-- first; then 25006, whatever the list (the users are checked with locks,
+-- which a read-only transaction cannot take).
 BEGIN TRANSACTION READ ONLY;
 SAVEPOINT s;
 SELECT invite_api.event_invite_users(1, '{40}', NULL);

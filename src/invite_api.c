@@ -8,9 +8,9 @@
  * read in one snapshot and returned as jsonb.
  *
  * Of a write: the token, the arguments (the list's form and size), the
- * event, the manager role, the listed users, a read-only transaction.  Then
- * the event is locked and written (invite_write.c), one statement for the
- * whole list.
+ * event, the manager role, a read-only transaction, the listed users (once
+ * the event is locked).  Then the write (invite_write.c), one statement for
+ * the whole list.
  */
 #include "postgres.h"
 
@@ -176,12 +176,16 @@ write_invites(FunctionCallInfo fcinfo, bool invite, const char *name)
 	SPI_connect();
 
 	require_manager(invite_query_manager(event_id, user_id), event_id, user_id);
-	invite_write_check_users(users);
 
-	/* As PostgreSQL's own writing functions do (nextval(), for one). */
+	/*
+	 * Nothing can be written from here on, whatever the list: say so as
+	 * PostgreSQL's own writing functions do (nextval(), for one).  The
+	 * users' check below takes locks, which a read-only transaction cannot.
+	 */
 	PreventCommandIfReadOnly(name);
 	if (!invite_write_lock_event(event_id))
 		require_manager(EVENT_MISSING, event_id, user_id);
+	invite_write_check_users(users, invite);
 	if (invite)
 		changed = invite_write_insert(event_id, users, user_id);
 	else

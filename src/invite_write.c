@@ -40,15 +40,27 @@ typedef struct WritePlan
 	SPIPlanPtr	plan;
 } WritePlan;
 
-/* $1 is sorted and distinct: the first few unknown ids and how many. */
-static WritePlan unknown_users_plan = {
-	.sql =
-	"SELECT u.id, pg_catalog.count(*) OVER ()"
-	" FROM pg_catalog.unnest($1) AS u(id)"
-	" WHERE NOT EXISTS (SELECT FROM invite_api.users x"
-	" WHERE x.id OPERATOR(pg_catalog.=) u.id)"
-	" ORDER BY u.id"
-	" LIMIT " CppAsString2(UNKNOWN_USERS_NAMED),
+/*
+ * Which of the users ($1) exist, in id order.  An invite locks them as a
+ * foreign key check does (FOR KEY SHARE, which only their deletion waits
+ * for): a user deleted meanwhile is then found missing here, rather than
+ * failing the insert's foreign key check, and cannot be deleted until the
+ * invite commits.
+ */
+#define USERS_FOUND \
+	"SELECT x.id FROM invite_api.users x" \
+	" WHERE x.id OPERATOR(pg_catalog.=) ANY ($1)" \
+	" ORDER BY x.id"
+
+static WritePlan users_found_plan = {
+	.sql = USERS_FOUND,
+	.nargs = 1,
+	.argtypes = {INT8ARRAYOID},
+	.expected_rc = SPI_OK_SELECT
+};
+
+static WritePlan users_found_locked_plan = {
+	.sql = USERS_FOUND " FOR KEY SHARE OF x",
 	.nargs = 1,
 	.argtypes = {INT8ARRAYOID},
 	.expected_rc = SPI_OK_SELECT
@@ -195,51 +207,66 @@ invite_write_user_list(ArrayType *users)
 
 /*
  * Refuse the list (22023) when users in it do not exist, naming the lowest
- * ids of them.
+ * ids of them; with "lock", keep the others from being deleted until the
+ * end of the transaction.
  */
 void
-invite_write_check_users(ArrayType *users)
+invite_write_check_users(ArrayType *users, bool lock)
 {
 	Datum		args[1] = {PointerGetDatum(users)};
-	uint64		named;
-	int64		unknown;
-	StringInfoData ids;
-	bool		isnull;
+	Datum	   *ids;
+	int			nids;
+	uint64		nfound;
+	uint64		found = 0;
+	int64		missing = 0;
+	StringInfoData named;
 
-	named = execute(&unknown_users_plan, args);
-	if (named == 0)
+	deconstruct_array(users, INT8OID, sizeof(int64), FLOAT8PASSBYVAL,
+					  TYPALIGN_DOUBLE, &ids, NULL, &nids);
+	nfound = execute(lock ? &users_found_locked_plan : &users_found_plan,
+					 args);
+	if (nfound == (uint64) nids)
 		return;
 
-	unknown = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-										  SPI_tuptable->tupdesc, 2, &isnull));
-	initStringInfo(&ids);
-	for (uint64 i = 0; i < named; i++)
+	/* Both lists are sorted and distinct: walk them side by side. */
+	initStringInfo(&named);
+	for (int i = 0; i < nids; i++)
 	{
-		int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
-													 SPI_tuptable->tupdesc,
-													 1, &isnull));
+		int64		id = DatumGetInt64(ids[i]);
+		bool		isnull;
 
-		appendStringInfo(&ids, "%s" INT64_FORMAT, i > 0 ? ", " : "", id);
+		if (found < nfound &&
+			DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[found],
+										SPI_tuptable->tupdesc, 1,
+										&isnull)) == id)
+		{
+			found++;
+			continue;
+		}
+		if (missing < UNKNOWN_USERS_NAMED)
+			appendStringInfo(&named, "%s" INT64_FORMAT,
+							 missing > 0 ? ", " : "", id);
+		missing++;
 	}
 
-	if (unknown == 1)
+	if (missing == 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("user %s does not exist", ids.data),
-				 errdetail("There is no user with id %s.", ids.data)));
-	else if (unknown <= UNKNOWN_USERS_NAMED)
+				 errmsg("user %s does not exist", named.data),
+				 errdetail("There is no user with id %s.", named.data)));
+	else if (missing <= UNKNOWN_USERS_NAMED)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg(INT64_FORMAT " of the listed users do not exist",
-						unknown),
-				 errdetail("There are no users with ids %s.", ids.data)));
+						missing),
+				 errdetail("There are no users with ids %s.", named.data)));
 	else
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg(INT64_FORMAT " of the listed users do not exist",
-						unknown),
+						missing),
 				 errdetail("There are no users with ids %s and " INT64_FORMAT " more.",
-						   ids.data, unknown - (int64) named)));
+						   named.data, missing - UNKNOWN_USERS_NAMED)));
 }
 
 /* Lock the event's row for this transaction; false when it is gone. */

@@ -19,8 +19,11 @@
  */
 extern ArrayType *invite_write_user_list(ArrayType *users);
 
-/* A 22023 error naming the first few of "users" that do not exist. */
-extern void invite_write_check_users(ArrayType *users);
+/*
+ * A 22023 error naming the first few of "users" that do not exist; with
+ * "lock", the others cannot be deleted until the end of the transaction.
+ */
+extern void invite_write_check_users(ArrayType *users, bool lock);
 
 /*
  * Make writers of the event take turns, until the end of the transaction;
