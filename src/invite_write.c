@@ -42,10 +42,10 @@ typedef struct WritePlan
 
 /*
  * Which of the users ($1) exist, in id order.  An invite locks them as a
- * foreign key check does (FOR KEY SHARE, which only their deletion waits
- * for): a user deleted meanwhile is then found missing here, rather than
- * failing the insert's foreign key check, and cannot be deleted until the
- * invite commits.
+ * foreign key check does (FOR KEY SHARE, which only deleting a user or
+ * changing its id waits for): a user deleted meanwhile is then found missing
+ * here, rather than failing the insert's foreign key check, and cannot be
+ * deleted until the invite commits.
  */
 #define USERS_FOUND \
 	"SELECT x.id FROM invite_api.users x" \
