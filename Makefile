@@ -14,6 +14,7 @@ OBJS = \
 	src/jwt_loader.o \
 	src/jwt_verify.o \
 	src/invite_query.o \
+	src/invite_write.o \
 	src/page_json.o
 
 DATA = $(wildcard sql/invite_api--*.sql) $(wildcard sql/invite_api_http--*.sql)

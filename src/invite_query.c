@@ -257,6 +257,19 @@ invite_query_access(InviteLayout layout, int64 event_id, int64 user_id,
 	return EVENT_MANAGER;
 }
 
+EventAccess
+invite_query_manager(int64 event_id, int64 user_id)
+{
+	Datum		args[2] = {Int64GetDatum(event_id), Int64GetDatum(user_id)};
+
+	run(&access_query, args, 1);
+	if (!DatumGetBool(first_row_value(1)))
+		return EVENT_MISSING;
+	if (!DatumGetBool(first_row_value(2)))
+		return EVENT_NOT_MANAGER;
+	return EVENT_MANAGER;
+}
+
 uint64
 invite_query_page(InviteLayout layout, int64 event_id, int32 limit,
 				  int32 offset, int64 count)

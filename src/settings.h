@@ -16,6 +16,9 @@ extern char *invite_api_base_url;
 extern int	invite_api_default_limit;
 extern int	invite_api_max_limit;
 
+/* The most distinct users one call may invite or uninvite. */
+extern int	invite_api_max_batch;
+
 extern void settings_init(void);
 
 #endif							/* INVITE_API_SETTINGS_H */
