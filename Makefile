@@ -15,6 +15,7 @@ OBJS = \
 	src/jwt_verify.o \
 	src/invite_query.o \
 	src/invite_changes.o \
+	src/invite_write.o \
 	src/page_json.o
 
 DATA = $(wildcard sql/invite_api--*.sql) $(wildcard sql/invite_api_http--*.sql)
@@ -92,3 +93,22 @@ $(REGRESS_DIR)/specs/%.spec: specs/%.spec $(SPEC_HELPERS)
 	   echo 'setup'; echo '{'; echo 'SET check_function_bodies = off;'; \
 	   cat $(SPEC_HELPERS); echo 'RESET check_function_bodies;'; echo '}'; \
 	   cat $<; } > $@
+
+# make dist: the PGXN release archive dist/invite_api-<version>.zip, a git
+# archive of the committed HEAD (as pgvector's Makefile makes its own), so
+# build output and uncommitted changes stay out of it.  The version is
+# META.json's; the archive is refused while invite_api.control's
+# default_version (make's $(basename) of 1.2.0 is 1.2) or debian/changelog
+# names another one.
+DIST_VERSION := $(shell sed -n 's/^   "version": "\([^"]*\)",$$/\1/p' META.json)
+DIST_ZIP = dist/invite_api-$(DIST_VERSION).zip
+
+.PHONY: dist
+dist:
+	@test -n "$(DIST_VERSION)" || { echo 'META.json has no "version"' >&2; exit 1; }
+	@grep -qx "default_version = '$(basename $(DIST_VERSION))'" invite_api.control || \
+		{ echo "invite_api.control: default_version is not '$(basename $(DIST_VERSION))'" >&2; exit 1; }
+	@head -n 1 debian/changelog | grep -qF '($(DIST_VERSION)-' || \
+		{ echo 'debian/changelog: the last entry is not $(DIST_VERSION)' >&2; exit 1; }
+	@mkdir -p dist
+	git archive --format=zip --prefix=invite_api-$(DIST_VERSION)/ --output=$(DIST_ZIP) HEAD

@@ -490,6 +490,23 @@ invite_query_access(InviteLayout layout, int64 event_id, int64 user_id,
 	return EVENT_MANAGER;
 }
 
+/*
+ * Does the event exist, and does the user manage it?  The same for every
+ * layout: it reads only events and event_managers.
+ */
+EventAccess
+invite_query_manager(int64 event_id, int64 user_id)
+{
+	Datum		args[2] = {Int64GetDatum(event_id), Int64GetDatum(user_id)};
+
+	run(&access_query, args, NULL, 1);
+	if (!DatumGetBool(row_value(0, 1)))
+		return EVENT_MISSING;
+	if (!DatumGetBool(row_value(0, 2)))
+		return EVENT_NOT_MANAGER;
+	return EVENT_MANAGER;
+}
+
 /* 1.1: the run holding the offset, found from the nearer end. */
 static uint64
 runs_page(int64 event_id, int32 limit, int32 offset, int64 count)

@@ -49,6 +49,12 @@ extern EventAccess invite_query_access(InviteLayout layout, int64 event_id,
 									   int64 user_id, InviteCount *count);
 
 /*
+ * Does the event exist, and does the user manage it?  The same for every
+ * layout: it reads only events and event_managers.
+ */
+extern EventAccess invite_query_manager(int64 event_id, int64 user_id);
+
+/*
  * The users invited to the event, ordered by invited_at then user id,
  * "limit" of them from "offset" on; the rows are in SPI_tuptable.  Raises
  * XX001 when the bookkeeping cannot place the page.

@@ -21,6 +21,7 @@ char	   *invite_api_base_url = NULL;
 int			invite_api_default_limit = 20;
 int			invite_api_max_limit = 100;
 int			invite_api_run_size = 512;
+int			invite_api_max_batch = 1000;
 
 /*
  * Refuse the secret from ALTER DATABASE/ROLE ... SET and CREATE FUNCTION ...
@@ -160,6 +161,23 @@ settings_init(void)
 							8,
 							1000000,
 							PGC_SUSET,
+							0,
+							NULL,
+							NULL,
+							NULL);
+
+	/*
+	 * The write side: a bound on the work (and the locks) of one call, so
+	 * that one request cannot hold an event's writers for long.
+	 */
+	DefineCustomIntVariable("invite_api.max_batch",
+							"Sets the most distinct users one call may invite or uninvite.",
+							NULL,
+							&invite_api_max_batch,
+							1000,
+							1,
+							10000,
+							PGC_USERSET,
 							0,
 							NULL,
 							NULL,

@@ -17,6 +17,9 @@ extern int	invite_api_default_limit;
 extern int	invite_api_max_limit;
 extern int	invite_api_run_size;
 
+/* The most distinct users one call may invite or uninvite. */
+extern int	invite_api_max_batch;
+
 extern void settings_init(void);
 
 #endif							/* INVITE_API_SETTINGS_H */
