@@ -947,6 +947,31 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off
 SET enable_memoize = off;
 
+-- A write call's turn on its event: update the event's count row (creating
+-- it, and its first run, when the event has none yet), held to the end of
+-- the transaction.  Under READ COMMITTED calls of one event then take turns
+-- and each sees the one before; under REPEATABLE READ and SERIALIZABLE a
+-- call racing a write of the event committed since its snapshot fails with
+-- PostgreSQL's own serialization failure (40001), to be retried, rather than
+-- act on invites it cannot see.  Statements that write event_invites
+-- directly never take it.
+CREATE FUNCTION @extschema@.take_event_turn(p_event bigint) RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    INSERT INTO @extschema@.invite_counts AS c (event_id, invites, height)
+    VALUES (p_event, 0, 0)
+    ON CONFLICT (event_id) DO UPDATE SET invites = c.invites;
+    INSERT INTO @extschema@.invite_runs
+           (event_id, level, first_at, first_user, next_at, next_user, invites)
+    SELECT p_event, 0, k.first_at, k.first_user, NULL, NULL, 0
+      FROM @extschema@.first_run_key() k
+     WHERE NOT EXISTS (SELECT FROM @extschema@.invite_runs r
+                        WHERE r.event_id = p_event AND r.level = 0)
+    ON CONFLICT DO NOTHING;
+$$;
+REVOKE ALL ON FUNCTION @extschema@.take_event_turn(bigint) FROM PUBLIC;
+
 -- The write side: POST and DELETE /api/v2/event/{id}/invite/ with the body
 -- {"users": [...]}.  For a manager of the event who proves it with a JWT,
 -- checked as for the page.  Each call writes its whole list with one

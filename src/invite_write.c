@@ -4,14 +4,15 @@
  *
  * Each call writes with one statement for its whole list (never one per
  * user), over the list sorted and without repeats.  Before writing, a call
- * locks the event's row, so that writers of one event take turns: under
- * READ COMMITTED the statement that follows takes its snapshot once the
- * previous writer has committed, and every call's result is as if it ran
- * after the other.  (Without it, inviting users 1 and 2, 1 invited already,
- * while another call uninvites both could leave 2 invited and 1 not, which
- * neither order gives.)  FOR NO KEY UPDATE does not conflict with the FOR
- * KEY SHARE locks of foreign key checks: other clients' writes of the
- * event's invites do not wait for it.
+ * takes its turn on the event (invite_api.take_event_turn(): an update of
+ * the event's count row), so that calls of one event take turns: under READ
+ * COMMITTED the statement that follows takes its snapshot once the previous
+ * call has committed, and every call's result is as if it ran after the
+ * other; under REPEATABLE READ and SERIALIZABLE a call racing one committed
+ * since its snapshot fails with 40001.  (Without it, inviting users 1 and 2,
+ * 1 invited already, while another call uninvites both could leave 2
+ * invited and 1 not, which neither order gives.)  Clients writing the
+ * event's invites directly do not wait for it.
  *
  * The plans are prepared once per backend.  As in invite_query.c, every
  * name is schema-qualified and equality is spelled OPERATOR(pg_catalog.=);
@@ -67,10 +68,7 @@ static WritePlan users_found_locked_plan = {
 };
 
 static WritePlan lock_event_plan = {
-	.sql =
-	"SELECT e.id FROM invite_api.events e"
-	" WHERE e.id OPERATOR(pg_catalog.=) $1"
-	" FOR NO KEY UPDATE OF e",
+	.sql = "SELECT invite_api.take_event_turn($1)",
 	.nargs = 1,
 	.argtypes = {INT8OID},
 	.expected_rc = SPI_OK_SELECT
