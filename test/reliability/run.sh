@@ -8,7 +8,7 @@
 #
 #   bash test/reliability/run.sh                  memory (about 50 s)
 #   bash test/reliability/run.sh valgrind         installcheck under memcheck
-#                                                 (about 5 minutes; not in CI)
+#                                                 (about 7 minutes; not in CI)
 #
 # Crash recovery, the standby, dump and restore and the soak are TAP tests
 # (test/t/), run by "make installcheck".

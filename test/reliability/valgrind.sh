@@ -6,7 +6,7 @@
 # not).  Leaks are checked as each backend exits: a block of libjwt's or
 # ours definitely lost is an error too.
 #
-#   bash test/reliability/valgrind.sh          about 5 minutes; not in CI
+#   bash test/reliability/valgrind.sh          about 7 minutes; not in CI
 #
 # Debian's PostgreSQL is not built with USE_VALGRIND, so memcheck does not
 # see inside palloc's blocks: what it checks is libjwt, jansson and OpenSSL
