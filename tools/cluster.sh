@@ -3,6 +3,9 @@
 #
 #   cluster_start [extra postgresql.conf lines...]   sets PGHOST PGPORT PGUSER
 #   cluster_stop                                     (also run on EXIT)
+#
+# For the scripts that run outside "make installcheck" (bench/, tools/demo.sh,
+# test/reliability/); the TAP tests use PostgreSQL::Test::Cluster.
 
 PG_BIN=${PG_BIN:-$(pg_config --bindir)}
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Every test of invite_api, against an installed build: "make installcheck"
 # (pg_regress suite, isolation specs and TAP tests, on throwaway servers of
-# their own, as an unprivileged user: tools/installcheck.sh), the nginx
-# route test, the reliability tests (test/reliability/run.sh) and a short
+# their own, as an unprivileged user: tools/installcheck.sh; crash recovery,
+# the standby, dump and restore and the soak are among the TAP tests), the
+# nginx route test, the memory test (test/reliability/run.sh) and a short
 # fuzzing run of the token verifier (fuzz/ci.sh).  It installs the build
 # dependencies it needs (tools/deps.sh).  Two ways to install what the
 # suites test, chosen with INVITE_API_INSTALL:
@@ -142,7 +143,8 @@ status=0
 bash tools/installcheck.sh || status=$?
 # The reverse proxy's public route in a real nginx, on loopback.
 bash test/http/nginx_test.sh || status=$?
-# Memory, soak, dump and restore, crash, standby: each on its own cluster.
+# What has no TAP equivalent (memory growth in one backend), on a cluster
+# of its own.
 bash test/reliability/run.sh || status=$?
 # The token verifier outside the server, under libFuzzer and sanitizers.
 bash fuzz/ci.sh || status=$?

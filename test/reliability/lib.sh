@@ -1,7 +1,7 @@
-# Sourced by the scripts of test/reliability/: a throwaway cluster (through
-# tools/cluster.sh) configured with a secret, a database with the extension
-# and the suites' signer and checks (test/helpers/), counters and the
-# summary line.
+# Sourced by the scripts of test/reliability/ (what has no TAP equivalent:
+# memory sampling, valgrind): a throwaway cluster (through tools/cluster.sh)
+# configured with a secret, a database with the extension and the suites'
+# signer and checks (test/helpers/), counters and the summary line.
 #
 # The extension must be installed ("make && make install", or tools/test.sh).
 set -euo pipefail
@@ -69,13 +69,8 @@ start_cluster() {
     trap 'exit 130' INT TERM
 }
 
-# The server's log (it belongs to the postgres user).
-server_log() {
-    as_postgres cat "$CLUSTER_DIR/server.log"
-}
-
-# restart_cluster STOP_MODE [NAME=VALUE...]: stop it (fast, or immediate:
-# a crash) and start it again, with these in its environment.
+# restart_cluster STOP_MODE [NAME=VALUE...]: stop it and start it again,
+# with these in its environment.
 restart_cluster() {
     local mode=$1
     shift
@@ -84,20 +79,10 @@ restart_cluster() {
         -w start >/dev/null
 }
 
-# new_database NAME [VERSION]: a database with invite_api (the default
-# version unless given) and, from 1.1 on, the checks.
+# new_database NAME: a database with invite_api and the suites' signer and
+# checks.
 new_database() {
     createdb "$1"
-    if [ -n "${2:-}" ]; then
-        q -d "$1" -c "CREATE EXTENSION invite_api VERSION '$2'"
-    else
-        q -d "$1" -c "CREATE EXTENSION invite_api"
-        q -d "$1" -f test/helpers/tokens.sql -f test/helpers/checks.sql
-    fi
-}
-
-# token USER: a valid access token for USER, for a day (psql must reach a
-# database that has the helpers).
-token() {
-    q -d "${TOKEN_DB:-postgres}" -c "SELECT invite_test.token($1, '1 day')"
+    q -d "$1" -c "CREATE EXTENSION invite_api"
+    q -d "$1" -f test/helpers/tokens.sql -f test/helpers/checks.sql
 }

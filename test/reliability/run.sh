@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
-# The reliability tests, each on a throwaway cluster of its own, one after
-# the other; prints each one's checks, then the total as "N passed, N
-# failed"; exits non-zero if any check failed or any script did not finish.
-# The extension must be installed (tools/test.sh does it, then runs this).
+# What of the tests has no TAP equivalent (test/README.md says why), each on
+# a throwaway cluster of its own, one after the other; prints each one's
+# checks, then the total as "N passed, N failed"; exits non-zero if any
+# check failed or any script did not finish.  The extension must be
+# installed (tools/test.sh does it, then runs this).  Run as root, or as a
+# user who may sudo to the postgres OS user, who owns the clusters.
 #
-#   bash test/reliability/run.sh                  all (about 3 minutes)
-#   bash test/reliability/run.sh soak crash       some
+#   bash test/reliability/run.sh                  memory (about 50 s)
+#   bash test/reliability/run.sh valgrind         installcheck under memcheck
+#                                                 (about 7 minutes; not in CI)
 #
-# Longer runs, and valgrind, are documented in docs/invite_test.md.
+# Crash recovery, the standby, dump and restore and the soak are TAP tests
+# (test/t/), run by "make installcheck".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
 if [ "$#" -gt 0 ]; then
     tests=("$@")
 else
-    tests=(memory soak dump_restore crash standby)
+    tests=(memory)
 fi
 
 log=$(mktemp /tmp/invite_api_rel_run.XXXXXX)
