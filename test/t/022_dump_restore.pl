@@ -194,7 +194,7 @@ $node->psql(
 	extra_params => [ '-v', 'VERBOSITY=verbose' ]);
 like(
 	$stderr,
-	qr/ERROR:  XX001: invite positions of event 1 do not match its invites/,
+	qr/ERROR:  XX001: invite positions of event 1 cannot be trusted/,
 	'before the rebuild, event 1 is refused');
 InviteTest::rebuild_positions($node, 'dataonly');
 check('dataonly', 'data-only restore and rebuild');

@@ -216,19 +216,29 @@ sub rebuild_positions
 	return;
 }
 
-# Make runs of $size invites in $db (the shipped size is 1000), then
-# rebuild (unless rebuild => 0), so that runs split and merge all the time
-# under load.
+# Make runs of $size invites in $db (the shipped size is 512: the setting
+# invite_api.run_size, for the database's new sessions), then rebuild (unless
+# rebuild => 0), so that runs split and merge all the time under load.
 sub set_run_size
 {
 	my ($node, $db, $size, %opts) = @_;
-	$node->safe_psql(
-		$db, qq{
-CREATE OR REPLACE FUNCTION invite_api.invite_run_size() RETURNS integer
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT $size'});
-	rebuild_positions($node, $db) if $opts{rebuild} // 1;
+	$node->safe_psql('postgres',
+		qq{ALTER DATABASE "$db" SET invite_api.run_size = $size});
+	$node->safe_psql($db,
+		"SET invite_api.run_size = $size; SELECT invite_api.rebuild_invite_positions()")
+	  if $opts{rebuild} // 1;
 	return;
 }
+
+# Each event's count as the bookkeeping has it: its folded count plus the
+# changes not folded yet.
+my $COUNTED = q{
+SELECT coalesce(c.event_id, p.event_id) AS event_id,
+       coalesce(c.invites, 0) + coalesce(p.delta, 0) AS invites
+  FROM invite_api.invite_counts c
+  FULL JOIN (SELECT ch.event_id, sum(ch.delta) AS delta
+               FROM invite_api.invite_changes ch GROUP BY ch.event_id) p USING (event_id)
+};
 
 # "N events, M invites" as the bookkeeping counts them, and as the invites
 # are: equal when every event with invites is counted, and no other.
@@ -239,23 +249,28 @@ sub counted_events
 		$node->safe_psql(
 			$db,
 			"SELECT count(*) || ' events, ' || coalesce(sum(invites), 0) || ' invites'
-			   FROM invite_api.invite_counts"),
+			   FROM ($COUNTED) c WHERE c.invites <> 0"),
 		$node->safe_psql(
 			$db,
 			"SELECT count(DISTINCT event_id) || ' events, ' || count(*) || ' invites'
 			   FROM invite_api.event_invites"));
 }
 
-# One line per event: its count, its rows and its runs (for the log).
+# One line per event: its count, its rows, its runs per level and its
+# changes not folded yet (for the log).
 sub bookkeeping_report
 {
 	my ($node, $db) = @_;
 	return $node->safe_psql(
-		$db, q{
+		$db, qq{
 SELECT 'event ' || e.id || ': ' || coalesce(c.invites, 0) || ' counted, '
-       || (SELECT count(*) FROM invite_api.event_invites i WHERE i.event_id = e.id) || ' rows, '
-       || (SELECT count(*) FROM invite_api.invite_runs r WHERE r.event_id = e.id) || ' runs'
-  FROM invite_api.events e LEFT JOIN invite_api.invite_counts c ON c.event_id = e.id
+       || (SELECT count(*) FROM invite_api.event_invites i WHERE i.event_id = e.id) || ' rows, runs '
+       || coalesce((SELECT string_agg(n::text, '/' ORDER BY level)
+                      FROM (SELECT r.level, count(*) AS n FROM invite_api.invite_runs r
+                             WHERE r.event_id = e.id GROUP BY r.level) l), 'none')
+       || ', ' || (SELECT count(*) FROM invite_api.invite_changes ch WHERE ch.event_id = e.id)
+       || ' changes pending'
+  FROM invite_api.events e LEFT JOIN ($COUNTED) c ON c.event_id = e.id
  ORDER BY e.id});
 }
 
@@ -277,11 +292,12 @@ sub counts_differing_from_rebuild
 {
 	my ($node, $db) = @_;
 	return $node->safe_psql(
-		$db, q{
-CREATE TEMP TABLE kept AS SELECT * FROM invite_api.invite_counts;
-SELECT invite_api.rebuild_invite_positions() \g /dev/null
-SELECT count(*) FROM kept k FULL JOIN invite_api.invite_counts c USING (event_id)
- WHERE k.invites IS DISTINCT FROM c.invites});
+		$db, qq{
+CREATE TEMP TABLE kept AS $COUNTED;
+SELECT invite_api.rebuild_invite_positions() \\g /dev/null
+CREATE TEMP TABLE rebuilt AS $COUNTED;
+SELECT count(*) FROM kept k FULL JOIN rebuilt c USING (event_id)
+ WHERE coalesce(k.invites, 0) IS DISTINCT FROM coalesce(c.invites, 0)});
 }
 
 # pgbench in the background on $db of $node, with scripts of test/t/pgbench/
