@@ -397,37 +397,44 @@ AS $$
                    AND (ch.last_at, ch.last_user) >= (r.first_at, r.first_user)
                    AND (r.next_at IS NULL
                         OR (ch.first_at, ch.first_user) < (r.next_at, r.next_user)))
-    ), keys AS (
-        SELECT b.event_id, b.first_at AS run_at, b.first_user AS run_user,
-               i.invited_at, i.user_id,
-               row_number() OVER w - 1 AS pos,
-               count(*) OVER (PARTITION BY b.event_id, b.first_at, b.first_user) AS n
+    ), sized AS (
+        -- How many invites each holds now, and so how many runs it becomes:
+        -- runs of run_size() but the last, which takes the rest.
+        SELECT b.*, n.live,
+               greatest(n.live / @extschema@.run_size(), 1) - 1 AS last_piece
           FROM big b
           CROSS JOIN LATERAL (
-                SELECT i.invited_at, i.user_id
-                  FROM ONLY @extschema@.event_invites i
+                SELECT count(*) AS live FROM ONLY @extschema@.event_invites i
                  WHERE i.event_id = b.event_id
                    AND (i.invited_at, i.user_id) >= (b.first_at, b.first_user)
-                   AND (b.next_at IS NULL OR (i.invited_at, i.user_id) < (b.next_at, b.next_user))) i
-        WINDOW w AS (PARTITION BY b.event_id, b.first_at, b.first_user
-                     ORDER BY i.invited_at, i.user_id)
-    ), pieces AS (
-        -- Piece 0 keeps the run's own first key; the others start at their
-        -- first invite.
-        SELECT k.event_id, k.run_at, k.run_user, k.piece,
-               CASE WHEN k.piece = 0 THEN k.run_at ELSE min(k.invited_at) END AS first_at,
-               CASE WHEN k.piece = 0 THEN k.run_user
-                    ELSE (array_agg(k.user_id ORDER BY k.pos))[1] END AS first_user,
-               count(*) AS live
-          FROM (SELECT k.*, least(k.pos / @extschema@.run_size(),
-                                  greatest(k.n / @extschema@.run_size(), 1) - 1) AS piece
-                  FROM keys k) k
-         GROUP BY k.event_id, k.run_at, k.run_user, k.piece
+                   AND (b.next_at IS NULL
+                        OR (i.invited_at, i.user_id) < (b.next_at, b.next_user))) n
+    ), starts AS (
+        -- Piece 0 keeps the run's own first key; piece p > 0 starts at the
+        -- invite at position p * run_size() of the run, read in order.
+        SELECT s.event_id, s.first_at AS run_at, s.first_user AS run_user, 0::bigint AS piece,
+               s.first_at, s.first_user
+          FROM sized s
+        UNION ALL
+        SELECT s.event_id, s.first_at, s.first_user, k.pos / @extschema@.run_size(),
+               k.invited_at, k.user_id
+          FROM sized s
+          CROSS JOIN LATERAL (
+                SELECT i.invited_at, i.user_id, row_number() OVER w - 1 AS pos
+                  FROM ONLY @extschema@.event_invites i
+                 WHERE i.event_id = s.event_id
+                   AND (i.invited_at, i.user_id) >= (s.first_at, s.first_user)
+                   AND (s.next_at IS NULL OR (i.invited_at, i.user_id) < (s.next_at, s.next_user))
+                WINDOW w AS (ORDER BY i.invited_at, i.user_id)) k
+         WHERE k.pos > 0 AND k.pos % @extschema@.run_size() = 0
+           AND k.pos / @extschema@.run_size() <= s.last_piece
     ), linked AS (
-        SELECT p.*, b.next_at AS run_next_at, b.next_user AS run_next_user,
+        SELECT p.*, s.next_at AS run_next_at, s.next_user AS run_next_user,
+               CASE WHEN p.piece < s.last_piece THEN @extschema@.run_size()
+                    ELSE s.live - s.last_piece * @extschema@.run_size() END AS live,
                lead(p.first_at) OVER w AS next_at, lead(p.first_user) OVER w AS next_user
-          FROM pieces p
-          JOIN big b ON b.event_id = p.event_id AND b.first_at = p.run_at AND b.first_user = p.run_user
+          FROM starts p
+          JOIN sized s ON s.event_id = p.event_id AND s.first_at = p.run_at AND s.first_user = p.run_user
         WINDOW w AS (PARTITION BY p.event_id, p.run_at, p.run_user ORDER BY p.piece)
     ), counted AS (
         SELECT l.event_id, l.run_at, l.run_user, l.piece, l.first_at, l.first_user,
