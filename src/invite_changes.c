@@ -59,11 +59,45 @@
  * user id) to (latest time, highest user id) - wider than the keys
  * themselves, within the run where it can be.  A range that reaches into
  * the next run costs a recount when it is folded, nothing else.
+ *
+ * Most statements that change many keys change them in one run of their
+ * event (a new event, invites at the end): "whole" finds those events with
+ * one look at their runs, and only the others look up the run of each key.
  */
 #define LOWEST_USER "'-9223372036854775808'::pg_catalog.int8"
 #define HIGHEST_USER "'9223372036854775807'::pg_catalog.int8"
+#define RUN_OF(alias, at, user) \
+	" LEFT JOIN LATERAL (" \
+	"     SELECT r.first_at, r.first_user, r.next_at, r.next_user" \
+	"       FROM invite_api.invite_runs r" \
+	"      WHERE r.event_id OPERATOR(pg_catalog.=) " alias ".event_id" \
+	"        AND r.level OPERATOR(pg_catalog.=) 0" \
+	"        AND ROW(r.first_at, r.first_user) <= ROW(" at ", " user ")" \
+	"      ORDER BY r.first_at DESC, r.first_user DESC" \
+	"      LIMIT 1) r ON true"
 #define PER_RUN(keys) \
 	CHANGES_COLUMNS \
+	"WITH events AS MATERIALIZED (" \
+	"    SELECT k.event_id, pg_catalog.min(k.invited_at) AS min_at," \
+	"           pg_catalog.max(k.invited_at) AS max_at, pg_catalog.sum(k.delta) AS delta" \
+	"      FROM (" keys ") k GROUP BY k.event_id" \
+	"), whole AS MATERIALIZED (" \
+	"    SELECT e.event_id, r.first_at AS run_at, r.first_user AS run_user," \
+	"           e.min_at, e.max_at, e.delta" \
+	"      FROM events e" \
+	RUN_OF("e", "e.min_at", LOWEST_USER) \
+	"     WHERE r.next_at IS NULL" \
+	"        OR ROW(e.max_at, " HIGHEST_USER ") < ROW(r.next_at, r.next_user)" \
+	"), per_run AS (" \
+	"    SELECT w.event_id, w.run_at, w.run_user, w.min_at, w.max_at, w.delta FROM whole w" \
+	"    UNION ALL" \
+	"    SELECT k.event_id, r.first_at, r.first_user, pg_catalog.min(k.invited_at)," \
+	"           pg_catalog.max(k.invited_at), pg_catalog.sum(k.delta)" \
+	"      FROM (" keys ") k" \
+	RUN_OF("k", "k.invited_at", "k.user_id") \
+	"     WHERE k.event_id NOT IN (SELECT w.event_id FROM whole w)" \
+	"     GROUP BY k.event_id, r.first_at, r.first_user" \
+	")" \
 	"SELECT g.event_id," \
 	"       CASE WHEN ROW(g.min_at, " LOWEST_USER ") < ROW(g.run_at, g.run_user)" \
 	"            THEN g.run_at ELSE g.min_at END," \
@@ -71,19 +105,7 @@
 	"            THEN g.run_user ELSE " LOWEST_USER " END," \
 	"       g.max_at, " HIGHEST_USER ", g.delta," \
 	"       pg_catalog.row_number() OVER () OPERATOR(pg_catalog.=) 1" \
-	"  FROM (SELECT k.event_id, r.first_at AS run_at, r.first_user AS run_user," \
-	"               pg_catalog.min(k.invited_at) AS min_at," \
-	"               pg_catalog.max(k.invited_at) AS max_at," \
-	"               pg_catalog.sum(k.delta) AS delta" \
-	"          FROM (" keys ") k" \
-	"          LEFT JOIN LATERAL (" \
-	"                SELECT r.first_at, r.first_user FROM invite_api.invite_runs r" \
-	"                 WHERE r.event_id OPERATOR(pg_catalog.=) k.event_id" \
-	"                   AND r.level OPERATOR(pg_catalog.=) 0" \
-	"                   AND ROW(r.first_at, r.first_user) <= ROW(k.invited_at, k.user_id)" \
-	"                 ORDER BY r.first_at DESC, r.first_user DESC" \
-	"                 LIMIT 1) r ON true" \
-	"         GROUP BY k.event_id, r.first_at, r.first_user) g" \
+	"  FROM per_run g" \
 	" WHERE g.delta OPERATOR(pg_catalog.<>) 0 AND" EVENT_EXISTS("g")
 
 typedef struct ChangeQuery
