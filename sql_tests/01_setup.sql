@@ -11,6 +11,15 @@ SELECT extversion, extrelocatable, extnamespace::regnamespace
 \d invite_api.event_invites
 \df invite_api.event_invites_page
 
+-- Every table, function and trigger of the extension says what it is for
+-- (\dt+, \df+ and \dx+ show it): none without a description.
+SELECT pg_describe_object(d.classid, d.objid, 0) AS undescribed
+  FROM pg_depend d
+  JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'invite_api'
+ WHERE d.deptype = 'e' AND d.classid <> 'pg_type'::regclass
+   AND obj_description(d.objid, (SELECT c.relname FROM pg_class c WHERE c.oid = d.classid)) IS NULL
+ ORDER BY 1;
+
 -- pg_dump keeps the rows of every table (config dump registration).
 SELECT c.relname
   FROM pg_extension e, unnest(e.extconfig) AS t(oid)

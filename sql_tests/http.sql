@@ -44,6 +44,14 @@ SELECT e.extname, e.extversion, n.nspname AS schema, e.extrelocatable AS relocat
 FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
 WHERE e.extname = 'invite_api_http';
 
+-- Every function of invite_api_http says what it is for (\df+).
+SELECT pg_describe_object(d.classid, d.objid, 0) AS undescribed
+  FROM pg_depend d
+  JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'invite_api_http'
+ WHERE d.deptype = 'e' AND d.classid <> 'pg_type'::regclass
+   AND obj_description(d.objid, (SELECT c.relname FROM pg_class c WHERE c.oid = d.classid)) IS NULL
+ ORDER BY 1;
+
 -- The roles, from the deployment's own script.
 \set authenticator regress_http_authenticator
 \set web_role regress_http_web
