@@ -1013,3 +1013,61 @@ REVOKE ALL ON FUNCTION
     @extschema@.event_invite_users(bigint, bigint[], text),
     @extschema@.event_uninvite_users(bigint, bigint[], text)
 FROM PUBLIC;
+
+--
+-- What each object is for, as \dt+, \df+ and \dx+ show it.
+--
+COMMENT ON TABLE @extschema@.users IS
+    'the community''s users: id, username, real name, external id, avatar';
+COMMENT ON TABLE @extschema@.events IS
+    'the community''s events';
+COMMENT ON TABLE @extschema@.event_managers IS
+    'who manages which event: only managers may list, invite and uninvite';
+COMMENT ON TABLE @extschema@.event_invites IS
+    'who is invited to which event, by whom and when; pages list them by invited_at, then user id';
+COMMENT ON TABLE @extschema@.invite_counts IS
+    'bookkeeping: each event''s number of invites as of the last fold, and the height of its runs';
+COMMENT ON TABLE @extschema@.invite_runs IS
+    'bookkeeping: each event''s invites in page order, cut into counted runs, and runs of runs';
+COMMENT ON TABLE @extschema@.invite_changes IS
+    'bookkeeping: changes to event_invites not folded into invite_counts and invite_runs yet';
+COMMENT ON TABLE @extschema@.invite_positions_state IS
+    'bookkeeping: whether the counts and runs can be trusted (false once their triggers were disabled)';
+COMMENT ON FUNCTION @extschema@.event_invites_page(bigint, integer, integer, text) IS
+    'GET /api/v2/event/{id}/invite/: one page of the users invited to an event, for a manager of the event';
+COMMENT ON FUNCTION @extschema@.run_size() IS
+    'bookkeeping: the size runs of invites are cut to (setting invite_api.run_size)';
+COMMENT ON FUNCTION @extschema@.run_fanout() IS
+    'bookkeeping: how many runs a run of runs holds';
+COMMENT ON FUNCTION @extschema@.first_run_key() IS
+    'bookkeeping: the key every event''s first run starts at, below any invite''s';
+COMMENT ON FUNCTION @extschema@.log_invite_changes() IS
+    'bookkeeping trigger: logs what a statement changed in event_invites';
+COMMENT ON FUNCTION @extschema@.event_invites_truncated() IS
+    'bookkeeping trigger: empties the bookkeeping when event_invites is truncated';
+COMMENT ON FUNCTION @extschema@.add_run_deltas(@extschema@.run_delta[]) IS
+    'bookkeeping: adds changes to runs of every level and to the counts';
+COMMENT ON FUNCTION @extschema@.merge_runs(smallint, @extschema@.run_delta[], boolean) IS
+    'bookkeeping: folds small runs into the runs before them';
+COMMENT ON FUNCTION @extschema@.split_run_of_runs(bigint, smallint, timestamptz, bigint) IS
+    'bookkeeping: cuts a run of runs that holds too many runs';
+COMMENT ON FUNCTION @extschema@.split_runs(@extschema@.run_delta[]) IS
+    'bookkeeping: cuts runs of invites that hold too many invites';
+COMMENT ON FUNCTION @extschema@.balance_runs(@extschema@.run_delta[]) IS
+    'bookkeeping: keeps runs within their sizes after a fold, level by level';
+COMMENT ON FUNCTION @extschema@.fold_changes(bigint[]) IS
+    'bookkeeping: folds the visible changes of these events into their counts and runs';
+COMMENT ON FUNCTION @extschema@.fold_at_commit() IS
+    'bookkeeping trigger: folds a READ COMMITTED transaction''s changes when it commits';
+COMMENT ON FUNCTION @extschema@.fold_invite_changes() IS
+    'folds every change not folded yet (what REPEATABLE READ and SERIALIZABLE writers leave); returns how many';
+COMMENT ON FUNCTION @extschema@.rebuild_invite_positions() IS
+    'recounts every count and run from event_invites, after writes with the triggers disabled';
+COMMENT ON FUNCTION @extschema@.watch_invite_triggers() IS
+    'bookkeeping event trigger: marks the runs untrusted when their triggers are disabled or dropped';
+COMMENT ON FUNCTION @extschema@.ignore_replicated_bookkeeping() IS
+    'bookkeeping trigger: ignores rows of the bookkeeping that arrive by logical replication';
+COMMENT ON FUNCTION @extschema@.take_event_turn(bigint) IS
+    'makes a write call wait for, or conflict with, other writes of the event';
+COMMENT ON EVENT TRIGGER invite_api_watch_triggers IS
+    'marks invite_api''s runs untrusted when DDL disables or drops their triggers';

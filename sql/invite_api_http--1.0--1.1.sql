@@ -204,3 +204,8 @@ COMMENT ON FUNCTION @extschema@.event_uninvite_users(bigint, bigint[]) IS
 -- switches to (deploy/roles.sql).
 REVOKE ALL ON FUNCTION @extschema@.event_invite_users(bigint, bigint[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.event_uninvite_users(bigint, bigint[]) FROM PUBLIC;
+
+COMMENT ON FUNCTION invite_api_http.request_token() IS
+    'the Authorization header of the request PostgREST is serving';
+COMMENT ON FUNCTION invite_api_http.raise_http_error(text, text, text, text, text) IS
+    'turns an error of invite_api into the HTTP answer PostgREST sends, or into a bare 500';
