@@ -228,9 +228,16 @@ $$;
 CREATE FUNCTION @extschema@.merge_runs(p_level smallint, p_runs @extschema@.run_delta[],
                                        p_force boolean)
 RETURNS TABLE (gone boolean, event_id bigint, first_at timestamptz, first_user bigint)
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
+    IF p_runs IS NULL OR p_runs = '{}' THEN
+        RETURN;
+    END IF;
+    -- (PL/pgSQL keeps the plan of this statement; a SQL function would plan it
+    -- on every call.)
+    RETURN QUERY
     WITH doomed AS (
         SELECT DISTINCT r.event_id, r.first_at, r.first_user
           FROM unnest(p_runs) d
@@ -306,7 +313,8 @@ AS $$
     )
     SELECT true, g.event_id, g.first_at, g.first_user FROM removed g
     UNION ALL
-    SELECT false, k.event_id, k.first_at, k.first_user FROM grown k
+    SELECT false, k.event_id, k.first_at, k.first_user FROM grown k;
+END;
 $$;
 
 -- Cut run N of level p_level >= 1 into runs of run_fanout() runs of the level
@@ -380,9 +388,14 @@ $$;
 -- Returns the first keys of the new runs.
 CREATE FUNCTION @extschema@.split_runs(p_runs @extschema@.run_delta[])
 RETURNS TABLE (event_id bigint, first_at timestamptz, first_user bigint)
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
+    IF p_runs IS NULL OR p_runs = '{}' THEN
+        RETURN;
+    END IF;
+    RETURN QUERY
     WITH big AS (
         SELECT r.event_id, r.first_at, r.first_user, r.next_at, r.next_user
           FROM (SELECT DISTINCT d.event_id, d.first_at, d.first_user FROM unnest(p_runs) d) d
@@ -463,7 +476,8 @@ AS $$
           FROM counted c WHERE c.piece > 0
         RETURNING r.event_id, r.first_at, r.first_user
     )
-    SELECT t.event_id, t.first_at, t.first_user FROM tail t
+    SELECT t.event_id, t.first_at, t.first_user FROM tail t;
+END;
 $$;
 
 -- Keep the given runs of invites within their sizes: merge the small ones
@@ -681,13 +695,20 @@ BEGIN
         RETURN;
     END IF;
     PERFORM @extschema@.add_run_deltas(deltas);
-    PERFORM @extschema@.balance_runs(ARRAY(
+    -- Runs now outside their sizes (but an event's first, which may be
+    -- small), if any.
+    deltas := ARRAY(
         SELECT d FROM unnest(deltas) d
           JOIN @extschema@.invite_runs r
             ON r.event_id = d.event_id AND r.level = 0
            AND r.first_at = d.first_at AND r.first_user = d.first_user
+          CROSS JOIN @extschema@.first_run_key() k
          WHERE r.invites > 2 * @extschema@.run_size()
-            OR r.invites < @extschema@.run_size() / 4));
+            OR (r.invites < @extschema@.run_size() / 4
+                AND (r.first_at, r.first_user) <> (k.first_at, k.first_user)));
+    IF deltas <> '{}' THEN
+        PERFORM @extschema@.balance_runs(deltas);
+    END IF;
 END;
 $$;
 

@@ -28,8 +28,11 @@ SELECT 30, 100000 + g, timestamptz '2025-01-01' + ((g * 7919) % 1000) * interval
 SELECT * FROM regress_position_faults();
 SELECT * FROM regress_shape(30);
 SELECT height FROM invite_api.invite_counts WHERE event_id = 30;
--- Nothing is left pending once the transaction committed.
+-- A bulk statement's changes are folded when it commits; what is left
+-- pending are the fixture's few single invites (a statement that changes a
+-- few keys of an event logs them one by one, folded once 32 are pending).
 SELECT count(*) AS pending FROM invite_api.invite_changes;
+SELECT count(*) AS pending FROM invite_api.invite_changes WHERE event_id = 30;
 
 -- Pages at the start, around the direct-skip threshold (256), run edges, the
 -- middle and the end, against the ground truth.
@@ -46,6 +49,22 @@ INSERT INTO invite_api.event_invites (event_id, user_id, invited_at)
     VALUES (30, 105051, '2000-01-01'), (30, 105052, '2025-01-01 08:00');
 SELECT * FROM regress_position_faults();
 SELECT * FROM regress_page_faults(30, 20, ARRAY[0, 1, 2500, 5030, 5040]);
+
+-- Invites one statement at a time, all over the event: each is logged as the
+-- one key it changed and left pending - pages add them in - until 32 of the
+-- event's are, when a commit folds them all.
+SELECT format('INSERT INTO invite_api.event_invites (event_id, user_id, invited_at)'
+              ' VALUES (30, %s, %L)', 100000 + g,
+              timestamptz '2025-01-01' + ((g * 7919) % 1000) * interval '1 minute' + interval '1 s')
+  FROM generate_series(5060, 5079) AS g \gexec
+SELECT count(*) AS pending FROM invite_api.invite_changes WHERE event_id = 30;
+SELECT * FROM regress_position_faults();
+SELECT * FROM regress_page_faults(30, 20, ARRAY[255, 256, 300, 1000, 2500, 4000, 5000, 5071]);
+SELECT format('DELETE FROM invite_api.event_invites WHERE event_id = 30 AND user_id = %s', 100000 + g)
+  FROM generate_series(5070, 5084) AS g \gexec
+SELECT count(*) < 32 AS folded FROM invite_api.invite_changes WHERE event_id = 30;
+SELECT * FROM regress_position_faults();
+SELECT * FROM regress_page_faults(30, 20, ARRAY[255, 256, 300, 1000, 2500, 4000, 5000, 5061]);
 
 -- Many invites into one run: it splits, and the level above splits too.
 INSERT INTO invite_api.event_invites (event_id, user_id, invited_at)

@@ -10,12 +10,15 @@
  * transaction may update.  The changes are folded into the runs later (see
  * sql/invite_api--1.1--1.2.sql).
  *
- * In READ COMMITTED it writes one row per run of invites the statement
- * changed, with the range of keys it changed there; the first row asks for
- * the fold at commit (a deferred trigger), which folds them all.  In REPEATABLE READ and SERIALIZABLE it writes one
- * row per changed key: such a transaction cannot fold without conflicting
- * with folds committed after its snapshot, and a change of one key stays
- * exact whatever the runs become before someone folds it.
+ * In READ COMMITTED, for an event of which the statement changed many keys,
+ * it writes one row per run of invites the statement changed, with the range
+ * of keys it changed there, and asks for the fold at commit (a deferred
+ * trigger), which folds them all; for an event with a few changed keys, one
+ * row per key, folded once enough are pending.  In REPEATABLE READ and
+ * SERIALIZABLE it writes one row per changed key: such a transaction cannot
+ * fold without conflicting with folds committed after its snapshot, and a
+ * change of one key stays exact whatever the runs become before someone
+ * folds it.
  */
 #include "postgres.h"
 
@@ -54,16 +57,22 @@
 	" WHERE" EVENT_EXISTS("k")
 
 /*
- * One row per run of invites: the run holding each key, as the runs are now,
- * and the range of the run's keys that changed, from (earliest time, lowest
- * user id) to (latest time, highest user id) - wider than the keys
- * themselves, within the run where it can be.  A range that reaches into
- * the next run costs a recount when it is folded, nothing else.
- *
- * Most statements that change many keys change them in one run of their
- * event (a new event, invites at the end): "whole" finds those events with
- * one look at their runs, and only the others look up the run of each key.
+ * In READ COMMITTED: an event's few changed keys (at most FEW_KEYS in the
+ * statement) are logged one row per key, like other isolation levels' -
+ * exact whatever the runs become - and fold only once the event has
+ * FOLD_AFTER changes pending, so that small writes seldom pay for a fold.
+ * More are logged one row per run of invites: the run holding each key, as
+ * the runs are now, and the range of the run's keys that changed, from
+ * (earliest time, lowest user id) to (latest time, highest user id) - wider
+ * than the keys themselves, within the run where it can be (a range that
+ * reaches into the next run costs a recount when it is folded, nothing
+ * else) - and they fold at commit.  Most statements that change many keys
+ * change them in one run of their event (a new event, invites at the end):
+ * "whole" finds those events with one look at their runs, and only the
+ * others look up the run of each key.
  */
+#define FEW_KEYS "8"
+#define FOLD_AFTER "32"
 #define LOWEST_USER "'-9223372036854775808'::pg_catalog.int8"
 #define HIGHEST_USER "'9223372036854775807'::pg_catalog.int8"
 #define RUN_OF(alias, at, user) \
@@ -79,15 +88,24 @@
 	CHANGES_COLUMNS \
 	"WITH events AS MATERIALIZED (" \
 	"    SELECT k.event_id, pg_catalog.min(k.invited_at) AS min_at," \
-	"           pg_catalog.max(k.invited_at) AS max_at, pg_catalog.sum(k.delta) AS delta" \
+	"           pg_catalog.max(k.invited_at) AS max_at, pg_catalog.sum(k.delta) AS delta," \
+	"           pg_catalog.count(*) AS keys" \
 	"      FROM (" keys ") k GROUP BY k.event_id" \
+	"), few AS MATERIALIZED (" \
+	"    SELECT e.event_id," \
+	"           e.keys + (SELECT pg_catalog.count(*) FROM (" \
+	"                       SELECT FROM invite_api.invite_changes c" \
+	"                        WHERE c.event_id OPERATOR(pg_catalog.=) e.event_id" \
+	"                        LIMIT " FOLD_AFTER ") p) >= " FOLD_AFTER " AS full" \
+	"      FROM events e WHERE e.keys <= " FEW_KEYS \
 	"), whole AS MATERIALIZED (" \
 	"    SELECT e.event_id, r.first_at AS run_at, r.first_user AS run_user," \
 	"           e.min_at, e.max_at, e.delta" \
 	"      FROM events e" \
 	RUN_OF("e", "e.min_at", LOWEST_USER) \
-	"     WHERE r.next_at IS NULL" \
-	"        OR ROW(e.max_at, " HIGHEST_USER ") < ROW(r.next_at, r.next_user)" \
+	"     WHERE e.event_id NOT IN (SELECT f.event_id FROM few f)" \
+	"       AND (r.next_at IS NULL" \
+	"            OR ROW(e.max_at, " HIGHEST_USER ") < ROW(r.next_at, r.next_user))" \
 	"), per_run AS (" \
 	"    SELECT w.event_id, w.run_at, w.run_user, w.min_at, w.max_at, w.delta FROM whole w" \
 	"    UNION ALL" \
@@ -96,17 +114,27 @@
 	"      FROM (" keys ") k" \
 	RUN_OF("k", "k.invited_at", "k.user_id") \
 	"     WHERE k.event_id NOT IN (SELECT w.event_id FROM whole w)" \
+	"       AND k.event_id NOT IN (SELECT f.event_id FROM few f)" \
 	"     GROUP BY k.event_id, r.first_at, r.first_user" \
+	"), logged AS (" \
+	"    SELECT g.event_id," \
+	"           CASE WHEN ROW(g.min_at, " LOWEST_USER ") < ROW(g.run_at, g.run_user)" \
+	"                THEN g.run_at ELSE g.min_at END AS first_at," \
+	"           CASE WHEN ROW(g.min_at, " LOWEST_USER ") < ROW(g.run_at, g.run_user)" \
+	"                THEN g.run_user ELSE " LOWEST_USER " END AS first_user," \
+	"           g.max_at AS last_at, " HIGHEST_USER " AS last_user, g.delta" \
+	"      FROM per_run g" \
+	"    UNION ALL" \
+	"    SELECT k.event_id, k.invited_at, k.user_id, k.invited_at, k.user_id, k.delta" \
+	"      FROM (" keys ") k" \
+	"     WHERE k.event_id IN (SELECT f.event_id FROM few f)" \
 	")" \
-	"SELECT g.event_id," \
-	"       CASE WHEN ROW(g.min_at, " LOWEST_USER ") < ROW(g.run_at, g.run_user)" \
-	"            THEN g.run_at ELSE g.min_at END," \
-	"       CASE WHEN ROW(g.min_at, " LOWEST_USER ") < ROW(g.run_at, g.run_user)" \
-	"            THEN g.run_user ELSE " LOWEST_USER " END," \
-	"       g.max_at, " HIGHEST_USER ", g.delta," \
+	"SELECT l.event_id, l.first_at, l.first_user, l.last_at, l.last_user, l.delta," \
 	"       pg_catalog.row_number() OVER () OPERATOR(pg_catalog.=) 1" \
-	"  FROM per_run g" \
-	" WHERE g.delta OPERATOR(pg_catalog.<>) 0 AND" EVENT_EXISTS("g")
+	"       AND (EXISTS (SELECT FROM per_run)" \
+	"            OR EXISTS (SELECT FROM few f WHERE f.full))" \
+	"  FROM logged l" \
+	" WHERE l.delta OPERATOR(pg_catalog.<>) 0 AND" EVENT_EXISTS("l")
 
 typedef struct ChangeQuery
 {

@@ -8,6 +8,7 @@
 --                                     pages that differ from ORDER BY/OFFSET
 --   check_page(event, limit, offset, token)
 --                                     raises when the page is wrong
+--   require(condition, what)          raises "what" unless the condition holds
 --   page_digests(manager, token, limit, step)
 --                                     one digest of many pages per event
 --   table_digests()                   rows and a digest of each contract table
@@ -230,6 +231,17 @@ BEGIN
         RAISE EXCEPTION 'wrong page of event % at offset %', p_event, p_offset
             USING DETAIL = f.fault;
     END LOOP;
+END;
+$$;
+
+-- For a load generator: an error, which it counts, when a condition fails.
+CREATE OR REPLACE FUNCTION invite_test.require(p_ok boolean, p_what text)
+RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF p_ok IS NOT TRUE THEN
+        RAISE EXCEPTION 'requirement failed: %', p_what;
+    END IF;
 END;
 $$;
 

@@ -1,14 +1,15 @@
 # Load and churn: pgbench clients mix reads of the endpoint (any event, any
 # offset, any limit, each checked against the ground truth in its own
 # snapshot) with invites, uninvites, moves in time and batches of 300 on the
-# same four events.  Passes when pgbench exits 0 with no failed transaction
+# same four events, written directly and through event_invite_users() and
+# event_uninvite_users() (each call checked in its own transaction).  Passes when pgbench exits 0 with no failed transaction
 # and the server logged no error, and afterwards every event's count equals
 # its rows, the runs hold what they say, and every page is right.
 #
 # Environment: SOAK_SECS (30) of load, SOAK_CLIENTS (4), SOAK_USERS (12000);
-# SOAK_RUN_SIZE (50): the database shrinks the run size from the shipped
-# 1000 to this, so that runs split and merge all the time (the code is the
-# same; 1000 tests the shipped size).  The long run:
+# SOAK_RUN_SIZE (50): the database shrinks the run size (invite_api.run_size)
+# from the shipped 512 to this, so that runs split and merge all the time (the code is the
+# same; 512 tests the shipped size).  The long run:
 #
 #   SOAK_SECS=1800 SOAK_CLIENTS=8 make installcheck PROVE_TESTS=test/t/023_soak.pl REGRESS= ISOLATION=
 use strict;
@@ -62,7 +63,8 @@ my $bench = InviteTest::pgbench_finish(
 		scripts => [
 			'read.sql@6', 'invite.sql@3',
 			'uninvite.sql@3', 'move.sql@1',
-			'batch_invite.sql@1', 'batch_uninvite.sql@1'
+			'batch_invite.sql@1', 'batch_uninvite.sql@1',
+			'api_invite.sql@1', 'api_uninvite.sql@1'
 		]));
 
 note join("\n", grep { /^(number of (transactions actually processed|failed transactions)|tps|latency average)/ }
