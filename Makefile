@@ -31,6 +31,12 @@ SHLIB_LINK = -ldl
 # -I for the same directory): -Wextra finds unused parameters in their
 # inline functions, which are not ours to fix.
 PG_CFLAGS = -Wall -Wextra
+
+# Only the SQL entry points, _PG_init and the magic block are exported
+# (PGDLLEXPORT, see src/invite_api.c): the server loads every module into one
+# global symbol namespace, where our internal functions could bind to another
+# module's symbols of the same name.  PostgreSQL 16's PGXS adds this itself.
+PG_CFLAGS += -fvisibility=hidden
 PG_CPPFLAGS += -isystem $(includedir_server)
 
 # pg_regress (PostgreSQL 15) reads DIR/sql/*.sql and DIR/expected/*.out, and

@@ -18,9 +18,23 @@
 #include "page_json.h"
 #include "settings.h"
 
-PG_MODULE_MAGIC;
+/*
+ * Only the entry points leave the module (the Makefile builds with
+ * -fvisibility=hidden).  PostgreSQL 16 defines PGDLLEXPORT as default
+ * visibility and declares PG_FUNCTION_INFO_V1's function with it; on 15
+ * PGDLLEXPORT is empty on Linux, so define it here, before the expansions of
+ * PG_MODULE_MAGIC and PG_FUNCTION_INFO_V1 below, and declare the functions.
+ */
+#if PG_VERSION_NUM < 160000 && defined(__GNUC__)
+#undef PGDLLEXPORT
+#define PGDLLEXPORT __attribute__((visibility("default")))
+#endif
 
-void		_PG_init(void);
+extern PGDLLEXPORT void _PG_init(void);
+extern PGDLLEXPORT Datum event_invites_page(PG_FUNCTION_ARGS);
+extern PGDLLEXPORT Datum event_invites_page_1_1(PG_FUNCTION_ARGS);
+
+PG_MODULE_MAGIC;
 
 void
 _PG_init(void)
