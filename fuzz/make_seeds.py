@@ -181,7 +181,8 @@ def raw_seeds():
     add("duplicate_user_id", token('{"user_id":1,"user_id":42}'), "BAD_PAYLOAD")
     add("duplicate_exp", token('{"user_id":42,"exp":%d,"exp":%d}' % (NOW - 999, NOW + 999)),
         "BAD_PAYLOAD")
-    add("duplicate_other_claim", token('{"user_id":42,"x":1,"x":2}'), "OK")
+    # Any name twice, claim or not, at any depth: refused as RFC 7519 allows.
+    add("duplicate_other_claim", token('{"user_id":42,"x":1,"x":2}'), "BAD_PAYLOAD")
     add("escaped_claim_name", token('{"user\\u005fid":42}'), "OK")
     add("deep_nesting_2000", token('{"user_id":42,"x":' + "[" * 2000 + "]" * 2000 + "}"),
         "OK")
@@ -296,7 +297,8 @@ def claims_seeds():
     add("exp_within_leeway", "@", {"user_id": 1, "exp": NOW - LEEWAY + 0.25}, "OK", 1)
     add("exp_at_leeway", "@", {"user_id": 1, "exp": NOW - LEEWAY}, "EXPIRED")
     add("nbf_at_leeway", "@", {"user_id": 1, "nbf": NOW + LEEWAY}, "OK", 1)
-    add("exp_tiny", "@", '{"user_id":1,"exp":1e-400}', "BAD_TIME")
+    # jansson reads an underflowing real as 0: long expired.
+    add("exp_tiny", "@", '{"user_id":1,"exp":1e-400}', "EXPIRED")
     add("deep", "@", '{"user_id":1,"x":' + "{\"a\":" * 1000 + "1" + "}" * 1000 + "}",
         "OK", 1)
     return out

@@ -8,6 +8,7 @@
  */
 #include "postgres.h"
 
+#include "mb/pg_wchar.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
@@ -24,6 +25,20 @@ unix_now(void)
 
 	return (double) now / USECS_PER_SEC +
 		(double) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
+}
+
+/*
+ * A setting's value as UTF-8, which is what the token's claims are compared
+ * in.  Settings are in the database encoding, as PostgreSQL takes every
+ * setting, those from postgresql.conf included; in an SQL_ASCII database
+ * they are taken as they are.
+ */
+static const char *
+setting_utf8(const char *value)
+{
+	if (value == NULL)
+		return "";
+	return pg_server_to_any(value, strlen(value), PG_UTF8);
 }
 
 /*
@@ -63,17 +78,17 @@ auth_user_from_token(text *token)
 					 errmsg("could not load libjwt"),
 					 errdetail("%s", load_error)));
 
-		settings.secret = (const unsigned char *) secret;
-		settings.secret_len = strlen(secret);
-		settings.audience = invite_api_jwt_audience;
-		settings.user_claim = invite_api_jwt_user_claim;
-		settings.leeway = invite_api_jwt_leeway;
-		settings.now = unix_now();
-
 		scratch = AllocSetContextCreate(CurrentMemoryContext,
 										"invite_api token",
 										ALLOCSET_SMALL_SIZES);
 		old_cxt = MemoryContextSwitchTo(scratch);
+
+		settings.secret = (const unsigned char *) secret;
+		settings.secret_len = strlen(secret);
+		settings.audience = setting_utf8(invite_api_jwt_audience);
+		settings.user_claim = setting_utf8(invite_api_jwt_user_claim);
+		settings.leeway = invite_api_jwt_leeway;
+		settings.now = unix_now();
 		result = jwt_verify(lib, VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token),
 							&settings, &user_id);
 		MemoryContextSwitchTo(old_cxt);

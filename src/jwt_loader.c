@@ -87,6 +87,22 @@ jwt_library_load(const char **error)
 		return NULL;
 	}
 
+	/* jansson, found through libjwt's handle among its dependencies */
+	library.json_loadb = lookup(handle, "json_loadb", &missing);
+	library.json_delete = lookup(handle, "json_delete", &missing);
+	library.json_object_get = lookup(handle, "json_object_get", &missing);
+	library.json_string_value = lookup(handle, "json_string_value", &missing);
+	library.json_integer_value = lookup(handle, "json_integer_value", &missing);
+	library.json_number_value = lookup(handle, "json_number_value", &missing);
+	library.json_array_size = lookup(handle, "json_array_size", &missing);
+	library.json_array_get = lookup(handle, "json_array_get", &missing);
+	if (missing)
+	{
+		dlclose(handle);
+		*error = "the jansson that libjwt links lacks a function invite_api needs (jansson 2.1 or later is required)";
+		return NULL;
+	}
+
 	library_loaded = 1;
 	return &library;
 }

@@ -21,8 +21,8 @@ typedef struct JwtVerifySettings
 {
 	const unsigned char *secret;	/* HMAC key */
 	size_t		secret_len;
-	const char *audience;		/* required "aud"; NULL or "" for none */
-	const char *user_claim;		/* claim holding the user id */
+	const char *audience;		/* required "aud" (UTF-8); NULL or "" for none */
+	const char *user_claim;		/* claim holding the user id (UTF-8) */
 	double		leeway;			/* seconds of clock skew on exp and nbf */
 	double		now;			/* seconds since the Unix epoch */
 } JwtVerifySettings;
