@@ -28,6 +28,8 @@ static const char *const result_names[] = {
 	[JWT_VERIFY_BAD_TIME] = "BAD_TIME",
 	[JWT_VERIFY_EXPIRED] = "EXPIRED",
 	[JWT_VERIFY_NOT_YET_VALID] = "NOT_YET_VALID",
+	[JWT_VERIFY_NO_EXP] = "NO_EXP",
+	[JWT_VERIFY_BAD_TOKEN_TYPE] = "BAD_TOKEN_TYPE",
 	[JWT_VERIFY_BAD_AUDIENCE] = "BAD_AUDIENCE",
 	[JWT_VERIFY_BAD_USER] = "BAD_USER",
 	[JWT_VERIFY_OUT_OF_MEMORY] = "OUT_OF_MEMORY",
@@ -82,13 +84,15 @@ library(void)
 }
 
 void
-fuzz_settings(JwtVerifySettings *settings, int with_audience,
+fuzz_settings(JwtVerifySettings *settings, int with_audience, int relaxed,
 			  const char *secret)
 {
 	settings->secret = (const unsigned char *) secret;
 	settings->secret_len = strlen(secret);
 	settings->audience = with_audience ? FUZZ_AUDIENCE : NULL;
 	settings->user_claim = FUZZ_USER_CLAIM;
+	settings->token_types = relaxed ? "" : FUZZ_TOKEN_TYPES;
+	settings->require_exp = !relaxed;
 	settings->leeway = FUZZ_LEEWAY;
 	settings->now = FUZZ_NOW;
 }
@@ -140,6 +144,25 @@ fuzz_check_audience(JwtVerifyResult without_aud, int64_t user_without,
 	}
 	else if (with_aud != without_aud)
 		fuzz_fail("requiring an audience changed an earlier refusal", token, len);
+}
+
+void
+fuzz_check_relaxed(JwtVerifyResult strict, int64_t user_strict,
+				   JwtVerifyResult relaxed, int64_t user_relaxed,
+				   const char *token, size_t len)
+{
+	if (strict == JWT_VERIFY_NO_EXP || strict == JWT_VERIFY_BAD_TOKEN_TYPE)
+	{
+		if (relaxed != JWT_VERIFY_OK && relaxed != JWT_VERIFY_BAD_AUDIENCE &&
+			relaxed != JWT_VERIFY_BAD_USER)
+			fuzz_fail("relaxing the rules gave a verdict of an earlier check",
+					  token, len);
+	}
+	else if (relaxed != strict)
+		fuzz_fail("relaxing the rules changed a verdict they do not make",
+				  token, len);
+	else if (strict == JWT_VERIFY_OK && user_relaxed != user_strict)
+		fuzz_fail("relaxing the rules changed the user id", token, len);
 }
 
 static int

@@ -23,6 +23,8 @@
 #define FUZZ_AUDIENCE "invite-api"
 #define FUZZ_USER_CLAIM "user_id"
 #define FUZZ_LEEWAY 30.0
+/* The rules' defaults; the relaxed settings require no exp and any type. */
+#define FUZZ_TOKEN_TYPES "access"
 /* 2023-11-14 22:13:20 UTC; seeds expire an hour later. */
 #define FUZZ_NOW 1700000000.0
 
@@ -31,9 +33,12 @@
 /* Room for the longest HMAC, base64url-encoded. */
 #define FUZZ_MAX_SIG_B64 FUZZ_B64_SIZE(EVP_MAX_MD_SIZE)
 
-/* Settings with or without the required audience. */
+/*
+ * Settings with or without the required audience, with the rules' defaults
+ * (exp required, token_type "access") or relaxed (neither).
+ */
 extern void fuzz_settings(JwtVerifySettings *settings, int with_audience,
-						  const char *secret);
+						  int relaxed, const char *secret);
 
 /*
  * jwt_verify() run twice on the same input, with different values left in
@@ -53,6 +58,15 @@ extern void fuzz_check_audience(JwtVerifyResult without_aud,
 								JwtVerifyResult with_aud,
 								int64_t user_with,
 								const char *token, size_t len);
+
+/*
+ * Relaxing the rules (no exp required, any token_type) only turns NO_EXP or
+ * BAD_TOKEN_TYPE into a verdict of a later check (OK, BAD_AUDIENCE,
+ * BAD_USER); aborts on anything else.
+ */
+extern void fuzz_check_relaxed(JwtVerifyResult strict, int64_t user_strict,
+							   JwtVerifyResult relaxed, int64_t user_relaxed,
+							   const char *token, size_t len);
 
 /* Whether "Bearer " prefixes can be added to this input and change nothing. */
 extern int	fuzz_can_prefix_bearer(const char *token, size_t len);

@@ -16,6 +16,8 @@
  *
  * Invariants, besides fuzz_verify()'s:
  *	- requiring the audience only turns OK or BAD_USER into BAD_AUDIENCE;
+ *	- relaxing the rules (exp required, token_type "access") only turns
+ *	  NO_EXP or BAD_TOKEN_TYPE into a later check's verdict;
  *	- the same header and payload signed with another secret is refused as
  *	  BAD_SIGNATURE (or as the screen refused the real one: too long, or
  *	  malformed when a part is empty);
@@ -105,15 +107,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const EVP_MD *md;
 	JwtVerifySettings settings;
 	JwtVerifySettings other;
+	JwtVerifySettings relaxed;
 	char	   *token;
 	size_t		token_len;
 	char	   *forged;
 	size_t		forged_len;
 	JwtVerifyResult result;
 	JwtVerifyResult result_other;
+	JwtVerifyResult result_relaxed;
 	JwtVerifyResult result_forged;
 	int64_t		user;
 	int64_t		user_other;
+	int64_t		user_relaxed;
 	int64_t		user_forged;
 
 	if (size == 0)
@@ -140,11 +145,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	token = make_token(md, FUZZ_SECRET, header, header_len,
 					   payload, payload_len, &token_len);
-	fuzz_settings(&settings, (mode & MODE_AUDIENCE) != 0, FUZZ_SECRET);
-	fuzz_settings(&other, (mode & MODE_AUDIENCE) == 0, FUZZ_SECRET);
+	fuzz_settings(&settings, (mode & MODE_AUDIENCE) != 0, 0, FUZZ_SECRET);
+	fuzz_settings(&other, (mode & MODE_AUDIENCE) == 0, 0, FUZZ_SECRET);
+	fuzz_settings(&relaxed, (mode & MODE_AUDIENCE) != 0, 1, FUZZ_SECRET);
 	result = fuzz_verify(token, token_len, &settings, &user);
 	result_other = fuzz_verify(token, token_len, &other, &user_other);
+	result_relaxed = fuzz_verify(token, token_len, &relaxed, &user_relaxed);
 	fuzz_trace("signed", result, user);
+	fuzz_trace("relaxed", result_relaxed, user_relaxed);
+	fuzz_check_relaxed(result, user, result_relaxed, user_relaxed,
+					   token, token_len);
 	if (mode & MODE_AUDIENCE)
 		fuzz_check_audience(result_other, user_other, result, user,
 							token, token_len);
@@ -180,7 +190,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fuzz_fail("a \"Bearer \" prefix changed the result", token, token_len);
 	}
 
-	if (result == JWT_VERIFY_OK)
+	if (result == JWT_VERIFY_OK || result_relaxed == JWT_VERIFY_OK)
 	{
 		size_t		i = 0;
 

@@ -13,6 +13,8 @@
  *	- fuzz_verify()'s: deterministic, result within the enum, a user id
  *	  exactly when OK;
  *	- requiring an audience only turns OK or BAD_USER into BAD_AUDIENCE;
+ *	- relaxing the rules (exp required, token_type "access") only turns
+ *	  NO_EXP or BAD_TOKEN_TYPE into a later check's verdict;
  *	- the screen's results (MISSING, TOO_LONG, MALFORMED) agree with an
  *	  independent reading of jwt_verify.h's rules;
  *	- an OK token's third part is an HMAC-SHA2 of the first two with the
@@ -128,20 +130,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t		bare_len = size;
 	JwtVerifySettings plain;
 	JwtVerifySettings with_aud;
+	JwtVerifySettings relaxed;
 	JwtVerifyResult result;
 	JwtVerifyResult result_aud;
+	JwtVerifyResult result_relaxed;
 	JwtVerifyResult screen;
 	int64_t		user;
 	int64_t		user_aud;
+	int64_t		user_relaxed;
 
-	fuzz_settings(&plain, 0, FUZZ_SECRET);
-	fuzz_settings(&with_aud, 1, FUZZ_SECRET);
+	fuzz_settings(&plain, 0, 0, FUZZ_SECRET);
+	fuzz_settings(&with_aud, 1, 0, FUZZ_SECRET);
+	fuzz_settings(&relaxed, 0, 1, FUZZ_SECRET);
 
 	result = fuzz_verify(token, size, &plain, &user);
 	result_aud = fuzz_verify(token, size, &with_aud, &user_aud);
+	result_relaxed = fuzz_verify(token, size, &relaxed, &user_relaxed);
 	fuzz_trace("plain", result, user);
 	fuzz_trace("audience", result_aud, user_aud);
+	fuzz_trace("relaxed", result_relaxed, user_relaxed);
 	fuzz_check_audience(result, user, result_aud, user_aud, token, size);
+	fuzz_check_relaxed(result, user, result_relaxed, user_relaxed, token, size);
 
 	screen = expected_screen(&bare, &bare_len);
 	if (screen != JWT_VERIFY_OK && result != screen)
@@ -151,7 +160,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 									result == JWT_VERIFY_MALFORMED))
 		fuzz_fail("a well-formed token was refused as malformed", token, size);
 
-	if (result == JWT_VERIFY_OK && !signed_with_secret(bare, bare_len))
+	if ((result == JWT_VERIFY_OK || result_relaxed == JWT_VERIFY_OK) &&
+		!signed_with_secret(bare, bare_len))
 		fuzz_fail("accepted a token not signed with the secret", token, size);
 
 	if (fuzz_can_prefix_bearer(token, size))

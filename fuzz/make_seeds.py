@@ -21,6 +21,10 @@ import hmac
 import json
 import os
 import shutil
+import sys
+
+# Some seeds nest thousands deep; Python's parser recurses.
+sys.setrecursionlimit(100000)
 
 # Keep in step with fuzz_common.h.
 SECRET = b"invite-api-fuzz-secret-0123456789abcdef"
@@ -67,6 +71,37 @@ def token(payload, alg="HS256", header=None, secret=SECRET, sign_alg=None):
     return signing_input + "." + sign(signing_input, sign_alg or alg, secret)
 
 
+# The verdicts of the checks after the rules, which the rules can preempt.
+LATER = ("OK", "BAD_AUDIENCE", "BAD_USER")
+
+
+def payload_of(tok):
+    """The claims of a token (Bearer and blanks stripped), or None."""
+    parts = tok.strip(" \t")
+    if parts[:6].lower() == "bearer" and (len(parts) == 6 or parts[6] in " \t"):
+        parts = parts[6:].strip(" \t")
+    parts = parts.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        return json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except ValueError:
+        return None
+
+
+def strict(relaxed, claims):
+    """The verdict with the rules' defaults (exp required, token_type
+    "access"), from the verdict without them: the rules are checked after
+    the times, before the audience and the user."""
+    if relaxed not in LATER or not isinstance(claims, dict):
+        return relaxed
+    if "exp" not in claims:
+        return "NO_EXP"
+    if "token_type" in claims and claims["token_type"] != "access":
+        return "BAD_TOKEN_TYPE"
+    return relaxed
+
+
 def platform(user_id=42, **extra):
     """The platform issuer's access-token claims."""
     claims = {
@@ -81,7 +116,8 @@ def platform(user_id=42, **extra):
 
 
 def raw_seeds():
-    """(name, token, result without audience, result with it, user id)."""
+    """(name, token, result without audience, result with it, user id),
+    the results without the rules on exp and token_type."""
     good = token(platform())
     head, body, sig = good.split(".")
     out = []
@@ -107,6 +143,18 @@ def raw_seeds():
         token(compact({"user_id": 5, "aud": [AUDIENCE, "other"], "iat": NOW, "nbf": NOW})),
         "OK", "OK", user=5)
     add("no_exp", token({"user_id": 42}), "OK")
+
+    # The rules: a refresh token of the same issuer, token types that are
+    # not the string "access", a token without exp (the results here are
+    # those without the rules; main() derives those with them).
+    add("refresh_token", token(platform(token_type="refresh")), "OK")
+    add("token_type_escaped", token(compact(platform(token_type="x")).replace(
+        '"x"', '"acc\\u0065ss"')), "OK")
+    add("token_type_upper", token(platform(token_type="Access")), "OK")
+    add("token_type_array", token(platform(token_type=["access"])), "OK")
+    add("token_type_null", token(platform(token_type=None)), "OK")
+    add("refresh_no_exp", token({"token_type": "refresh", "user_id": 42}), "OK")
+    add("refresh_expired", token(platform(token_type="refresh", exp=NOW - 3600)), "EXPIRED")
 
     # Bearer prefixes and blanks.
     add("bearer", "Bearer " + good, "OK")
@@ -238,7 +286,8 @@ def raw_seeds():
 
 
 def claims_seeds():
-    """(name, input, result).  Mode bytes '@'..'O': see jwt_claims_fuzz.c."""
+    """(name, input, result without the rules on exp and token_type, user).
+    Mode bytes '@'..'O': see jwt_claims_fuzz.c."""
     out = []
 
     def add(name, mode, payload, result, user=0, header=None):
@@ -254,6 +303,10 @@ def claims_seeds():
     # Mode: '@' HS256 (or as the header says), 'A' HS256, 'B' HS384,
     # 'C' HS512; +4 requires the audience; +8 also tries "Bearer ".
     add("platform", "@", platform(), "OK", 42)
+    add("refresh", "@", platform(token_type="refresh"), "OK", 42)
+    add("token_type_number", "D", platform(token_type=1, aud=AUDIENCE), "OK", 42)
+    add("token_type_escaped", "@", compact(platform()).replace('"access"', '"\\u0061ccess"'),
+        "OK", 42)
     add("platform_hs384", "B", platform(), "OK", 42)
     add("platform_hs512_bearer", "K", platform(), "OK", 42)
     add("platform_audience_missing", "D", platform(), "BAD_AUDIENCE")
@@ -323,13 +376,24 @@ def main():
     write_dir(os.path.join(HERE, "corpus", "jwt_claims_fuzz"),
               [(name, data) for name, data, _, _ in claims])
     lines = []
-    for name, _, plain, audience, user in raw:
-        lines.append("jwt_verify_fuzz/%s plain=%s user=%d audience=%s user=%d" % (
+    # The seeds' verdicts are written without the rules (relaxed); with them
+    # (plain, audience, signed) they follow from the claims.
+    for name, tok, relaxed, relaxed_aud, user in raw:
+        payload = payload_of(tok)
+        plain, audience = strict(relaxed, payload), strict(relaxed_aud, payload)
+        lines.append("jwt_verify_fuzz/%s plain=%s user=%d audience=%s user=%d relaxed=%s user=%d" % (
             name, plain, user if plain == "OK" else 0,
-            audience, user if audience == "OK" else 0))
-    for name, _, result, user in claims:
-        lines.append("jwt_claims_fuzz/%s signed=%s user=%d" % (
-            name, result, user if result == "OK" else 0))
+            audience, user if audience == "OK" else 0,
+            relaxed, user if relaxed == "OK" else 0))
+    for name, data, relaxed, user in claims:
+        try:
+            payload = json.loads(data[1:].split(b"\n", 1)[-1])
+        except ValueError:
+            payload = None
+        result = strict(relaxed, payload)
+        lines.append("jwt_claims_fuzz/%s signed=%s user=%d relaxed=%s user=%d" % (
+            name, result, user if result == "OK" else 0,
+            relaxed, user if relaxed == "OK" else 0))
     with open(os.path.join(HERE, "seeds.expected"), "w") as f:
         f.write("# written by make_seeds.py: seed, then what the target prints\n")
         f.write("\n".join(sorted(lines)) + "\n")

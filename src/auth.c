@@ -87,6 +87,8 @@ auth_user_from_token(text *token)
 		settings.secret_len = strlen(secret);
 		settings.audience = setting_utf8(invite_api_jwt_audience);
 		settings.user_claim = setting_utf8(invite_api_jwt_user_claim);
+		settings.token_types = setting_utf8(invite_api_jwt_token_types);
+		settings.require_exp = invite_api_jwt_require_exp;
 		settings.leeway = invite_api_jwt_leeway;
 		settings.now = unix_now();
 		result = jwt_verify(lib, VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token),

@@ -10,8 +10,8 @@
  *	   says it, with no "crit"; free everything libjwt allocated;
  *	3. decode the (now authenticated) payload with PostgreSQL's base64, parse
  *	   it with jansson (libjwt's JSON parser, so both read the same claims)
- *	   and check exp, nbf, aud and the user claim as UTF-8, whatever the
- *	   database encoding.
+ *	   and check exp, nbf, token_type, aud and the user claim as UTF-8,
+ *	   whatever the database encoding.
  *
  * Scratch memory comes from palloc (the caller's memory context in the
  * server, plain malloc in a frontend build); none of it is allocated while
@@ -44,6 +44,8 @@ static const char *const reasons[] = {
 	[JWT_VERIFY_BAD_TIME] = "The token's \"exp\" or \"nbf\" claim is not a number.",
 	[JWT_VERIFY_EXPIRED] = "The token has expired.",
 	[JWT_VERIFY_NOT_YET_VALID] = "The token is not valid yet.",
+	[JWT_VERIFY_NO_EXP] = "The token has no \"exp\" claim, and invite_api.jwt_require_exp is on.",
+	[JWT_VERIFY_BAD_TOKEN_TYPE] = "The token's \"token_type\" is not a string listed in invite_api.jwt_token_types.",
 	[JWT_VERIFY_BAD_AUDIENCE] = "The token is not meant for this audience.",
 	[JWT_VERIFY_BAD_USER] = "The token has no claim holding a user id.",
 	[JWT_VERIFY_OUT_OF_MEMORY] = "Out of memory while verifying the token.",
@@ -261,6 +263,46 @@ parse_user_id(const JwtLibrary *lib, json_t *claim, int64_t *value)
 	return 1;
 }
 
+/* Is value one of the items of list (comma separated, blanks around)? */
+static int
+type_listed(const char *list, const char *value)
+{
+	const char *p = list;
+	size_t		value_len = strlen(value);
+
+	for (;;)
+	{
+		const char *item;
+		const char *end;
+
+		while (is_space(*p))
+			p++;
+		item = p;
+		while (*p != '\0' && *p != ',')
+			p++;
+		end = p;
+		while (end > item && is_space(end[-1]))
+			end--;
+		if ((size_t) (end - item) == value_len &&
+			memcmp(item, value, value_len) == 0)
+			return 1;
+		if (*p == '\0')
+			return 0;
+		p++;
+	}
+}
+
+/* Is the list of token types empty (nothing but blanks)? */
+static int
+list_is_blank(const char *list)
+{
+	if (list == NULL)
+		return 1;
+	while (is_space(*list))
+		list++;
+	return *list == '\0';
+}
+
 /* Is aud (a string, or an array of strings) for the audience? */
 static int
 audience_matches(const JwtLibrary *lib, json_t *aud, const char *audience)
@@ -308,6 +350,19 @@ judge_claims(const JwtLibrary *lib, json_t *claims,
 	if (nbf != NULL &&
 		settings->now < lib->json_number_value(nbf) - settings->leeway)
 		return JWT_VERIFY_NOT_YET_VALID;
+	if (exp == NULL && settings->require_exp)
+		return JWT_VERIFY_NO_EXP;
+
+	/* a token without the claim is judged by the other rules */
+	if (!list_is_blank(settings->token_types))
+	{
+		json_t	   *type = lib->json_object_get(claims, "token_type");
+
+		if (type != NULL &&
+			(!json_is_string(type) ||
+			 !type_listed(settings->token_types, lib->json_string_value(type))))
+			return JWT_VERIFY_BAD_TOKEN_TYPE;
+	}
 
 	if (audience != NULL && audience[0] != '\0')
 	{

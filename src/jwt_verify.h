@@ -23,6 +23,10 @@ typedef struct JwtVerifySettings
 	size_t		secret_len;
 	const char *audience;		/* required "aud" (UTF-8); NULL or "" for none */
 	const char *user_claim;		/* claim holding the user id (UTF-8) */
+	const char *token_types;	/* "token_type" values accepted (UTF-8), comma
+								 * separated, blanks around each ignored;
+								 * NULL or blank: any, or none */
+	int			require_exp;	/* refuse tokens without "exp" */
 	double		leeway;			/* seconds of clock skew on exp and nbf */
 	double		now;			/* seconds since the Unix epoch */
 } JwtVerifySettings;
@@ -40,6 +44,8 @@ typedef enum JwtVerifyResult
 	JWT_VERIFY_BAD_TIME,		/* "exp" or "nbf" not a number */
 	JWT_VERIFY_EXPIRED,
 	JWT_VERIFY_NOT_YET_VALID,
+	JWT_VERIFY_NO_EXP,			/* no "exp", and require_exp is set */
+	JWT_VERIFY_BAD_TOKEN_TYPE,	/* "token_type" not a string listed */
 	JWT_VERIFY_BAD_AUDIENCE,
 	JWT_VERIFY_BAD_USER,		/* user claim missing or not a bigint */
 	JWT_VERIFY_OUT_OF_MEMORY

@@ -17,6 +17,8 @@ char	   *invite_api_jwt_secret = NULL;
 char	   *invite_api_jwt_audience = NULL;
 int			invite_api_jwt_leeway = 30;
 char	   *invite_api_jwt_user_claim = NULL;
+char	   *invite_api_jwt_token_types = NULL;
+bool		invite_api_jwt_require_exp = true;
 char	   *invite_api_base_url = NULL;
 int			invite_api_default_limit = 20;
 int			invite_api_max_limit = 100;
@@ -57,6 +59,38 @@ check_jwt_user_claim(char **newval, void **extra pg_attribute_unused(),
 	if (*newval == NULL || (*newval)[0] == '\0')
 	{
 		GUC_check_errdetail("invite_api.jwt_user_claim must not be empty.");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The token types: a comma-separated list whose items are not empty, or
+ * nothing (blanks only) for any type.
+ */
+static bool
+check_jwt_token_types(char **newval, void **extra pg_attribute_unused(),
+					  GucSource source pg_attribute_unused())
+{
+	const char *p = *newval ? *newval : "";
+	bool		blank = true;
+	bool		item_empty = true;
+
+	for (; *p; p++)
+	{
+		if (*p == ',')
+		{
+			if (item_empty)
+				break;
+			item_empty = true;
+			blank = false;
+		}
+		else if (*p != ' ' && *p != '\t')
+			item_empty = false;
+	}
+	if (item_empty && !(blank && *p == '\0'))
+	{
+		GUC_check_errdetail("Each item of invite_api.jwt_token_types must be a token type; an empty list accepts any.");
 		return false;
 	}
 	return true;
@@ -110,6 +144,29 @@ settings_init(void)
 							   check_jwt_user_claim,
 							   NULL,
 							   NULL);
+
+	DefineCustomStringVariable("invite_api.jwt_token_types",
+							   "Sets the \"token_type\" values a token may have.",
+							   "A comma-separated list; a token whose \"token_type\" is not a string in it is refused, "
+							   "one without the claim is judged by the other rules.  Empty accepts any.",
+							   &invite_api_jwt_token_types,
+							   "access",
+							   PGC_SUSET,
+							   GUC_LIST_INPUT,
+							   check_jwt_token_types,
+							   NULL,
+							   NULL);
+
+	DefineCustomBoolVariable("invite_api.jwt_require_exp",
+							 "Sets whether tokens without an \"exp\" claim are refused.",
+							 "Such a token never expires.",
+							 &invite_api_jwt_require_exp,
+							 true,
+							 PGC_SUSET,
+							 0,
+							 NULL,
+							 NULL,
+							 NULL);
 
 	DefineCustomStringVariable("invite_api.base_url",
 							   "Sets the scheme and host put in front of the next and previous links.",

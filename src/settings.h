@@ -12,6 +12,8 @@ extern char *invite_api_jwt_secret;
 extern char *invite_api_jwt_audience;
 extern int	invite_api_jwt_leeway;
 extern char *invite_api_jwt_user_claim;
+extern char *invite_api_jwt_token_types;
+extern bool invite_api_jwt_require_exp;
 extern char *invite_api_base_url;
 extern int	invite_api_default_limit;
 extern int	invite_api_max_limit;
