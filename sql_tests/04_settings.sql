@@ -24,7 +24,7 @@ SELECT invite_api.event_invites_page(10, NULL, NULL, invite_test.sign('{"user_id
 SET invite_api.jwt_secret = '01234567890123456789012345678901';
 SELECT invite_api.event_invites_page(10, 1, NULL, invite_test.sign('{"user_id": 1}', secret => '01234567890123456789012345678901')) -> 'count';
 SET invite_api.jwt_secret = 'ééééééééééééééé';
-SELECT octet_length(current_setting('invite_api.jwt_secret'));
+SELECT current_setting('invite_api.jwt_secret');
 SELECT invite_api.event_invites_page(10, NULL, NULL, invite_test.sign('{"user_id": 1}', secret => 'ééééééééééééééé'));
 \echo sqlstate :LAST_ERROR_SQLSTATE
 SET invite_api.jwt_secret = 'éééééééééééééééé';

@@ -48,7 +48,9 @@ setting_utf8(const char *value)
 int64
 auth_user_from_token(text *token)
 {
-	const char *secret = invite_api_jwt_secret ? invite_api_jwt_secret : "";
+	size_t		secret_len = 0;
+	GucSource	secret_source;
+	const char *secret = settings_jwt_secret(&secret_len, &secret_source);
 	const JwtLibrary *lib;
 	const char *load_error = NULL;
 	JwtVerifySettings settings;
@@ -61,10 +63,10 @@ auth_user_from_token(text *token)
 		result = JWT_VERIFY_MISSING;
 	else
 	{
-		if (strlen(secret) < INVITE_API_MIN_SECRET_LENGTH)
+		if (secret_len < INVITE_API_MIN_SECRET_LENGTH)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg(secret[0] == '\0'
+					 errmsg(secret == NULL
 							? "invite_api.jwt_secret is not set"
 							: "invite_api.jwt_secret is too short"),
 					 errdetail("Tokens are verified only with a secret of at least %d bytes.",
@@ -84,7 +86,7 @@ auth_user_from_token(text *token)
 		old_cxt = MemoryContextSwitchTo(scratch);
 
 		settings.secret = (const unsigned char *) secret;
-		settings.secret_len = strlen(secret);
+		settings.secret_len = secret_len;
 		settings.audience = setting_utf8(invite_api_jwt_audience);
 		settings.user_claim = setting_utf8(invite_api_jwt_user_claim);
 		settings.token_types = setting_utf8(invite_api_jwt_token_types);

@@ -4,6 +4,10 @@
  */
 #include "postgres.h"
 
+#include <stdlib.h>
+#include <string.h>
+
+#include "access/parallel.h"
 #include "utils/guc.h"
 
 #include "settings.h"
@@ -13,7 +17,37 @@
 #define MarkGUCPrefixReserved(prefix) EmitWarningsOnPlaceholders(prefix)
 #endif
 
-char	   *invite_api_jwt_secret = NULL;
+/*
+ * A check hook's new value and extra data are malloc'd on PostgreSQL 15, and
+ * allocated with guc_malloc() from 16 on.
+ */
+#if PG_VERSION_NUM >= 160000
+#define setting_malloc(size) guc_malloc(LOG, (size))
+#define setting_strdup(str) guc_strdup(LOG, (str))
+#define setting_free(ptr) guc_free(ptr)
+#else
+#define setting_malloc(size) malloc(size)
+#define setting_strdup(str) strdup(str)
+#define setting_free(ptr) free(ptr)
+#endif
+
+/*
+ * The key of invite_api.jwt_secret, kept as the setting's extra data: the
+ * setting's value is the mask.  GUC keeps each value with its extra data
+ * through SET, SET LOCAL, RESET, transaction and subtransaction ends and
+ * reloads, without calling the check hook again, so the key follows the
+ * value everywhere.
+ */
+typedef struct SecretKey
+{
+	GucSource	source;			/* where the key was set */
+	size_t		len;
+	char		key[FLEXIBLE_ARRAY_MEMBER];
+} SecretKey;
+
+static const SecretKey *jwt_secret_key = NULL;
+
+static char *invite_api_jwt_secret = NULL;	/* the mask, once set */
 char	   *invite_api_jwt_audience = NULL;
 int			invite_api_jwt_leeway = 30;
 char	   *invite_api_jwt_user_claim = NULL;
@@ -24,16 +58,28 @@ int			invite_api_default_limit = 20;
 int			invite_api_max_limit = 100;
 
 /*
- * Refuse the secret from ALTER DATABASE/ROLE ... SET and CREATE FUNCTION ...
- * SET: those values are stored in catalogs that every role can read.  They
- * are validated with source PGC_S_TEST when stored, and applied with the
+ * Keep the key of invite_api.jwt_secret out of sight: store the mask as the
+ * setting's value and the key as its extra data.
+ *
+ * The key is refused from ALTER DATABASE/ROLE ... SET and CREATE FUNCTION
+ * ... SET: those values are stored in catalogs that every role can read.
+ * They are validated with source PGC_S_TEST when stored, and applied with the
  * database/user sources at connection start (when stored before the library
  * was loaded).
+ *
+ * The mask itself is never a key.  Set by hand, or copied from the current
+ * value (SET ... FROM CURRENT), it is refused.  A parallel worker receives
+ * the leader's settings as text, the mask included: there it stands for "a
+ * key is set" without giving the worker one (the entry points never run in
+ * a worker).
  */
 static bool
-check_jwt_secret(char **newval pg_attribute_unused(),
-				 void **extra pg_attribute_unused(), GucSource source)
+check_jwt_secret(char **newval, void **extra, GucSource source)
 {
+	SecretKey  *key;
+	char	   *mask;
+	size_t		len;
+
 	switch (source)
 	{
 		case PGC_S_TEST:
@@ -47,8 +93,66 @@ check_jwt_secret(char **newval pg_attribute_unused(),
 			GUC_check_errhint("Set it in postgresql.conf or with ALTER SYSTEM, then reload.");
 			return false;
 		default:
-			return true;
+			break;
 	}
+
+	if (*newval == NULL || (*newval)[0] == '\0')
+		return true;
+
+	if (strcmp(*newval, INVITE_API_SECRET_MASK) == 0)
+	{
+		if (InitializingParallelWorker)
+			return true;
+		GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
+		GUC_check_errmsg("\"%s\" is the mask of invite_api.jwt_secret, not a key",
+						 INVITE_API_SECRET_MASK);
+		GUC_check_errdetail("SHOW and pg_settings print the mask in place of the key, which cannot be read back.");
+		return false;
+	}
+
+	len = strlen(*newval);
+	key = setting_malloc(offsetof(SecretKey, key) + len + 1);
+	mask = setting_strdup(INVITE_API_SECRET_MASK);
+	if (key == NULL || mask == NULL)
+	{
+		if (key != NULL)
+			setting_free(key);
+		if (mask != NULL)
+			setting_free(mask);
+		GUC_check_errcode(ERRCODE_OUT_OF_MEMORY);
+		GUC_check_errmsg("out of memory");
+		return false;
+	}
+	key->source = source;
+	key->len = len;
+	memcpy(key->key, *newval, len + 1);
+
+	explicit_bzero(*newval, len);
+	setting_free(*newval);
+	*newval = mask;
+	*extra = key;
+	return true;
+}
+
+/* Verify tokens with the key the setting now holds. */
+static void
+assign_jwt_secret(const char *newval pg_attribute_unused(), void *extra)
+{
+	jwt_secret_key = extra;
+}
+
+/*
+ * The key of invite_api.jwt_secret, or NULL when none is set; *source says
+ * where it was set.
+ */
+const char *
+settings_jwt_secret(size_t *len, GucSource *source)
+{
+	if (jwt_secret_key == NULL)
+		return NULL;
+	*len = jwt_secret_key->len;
+	*source = jwt_secret_key->source;
+	return jwt_secret_key->key;
 }
 
 /* The user claim must name something. */
@@ -101,13 +205,14 @@ settings_init(void)
 {
 	DefineCustomStringVariable("invite_api.jwt_secret",
 							   "Sets the HMAC secret that verifies tokens (at least 32 bytes).",
-							   "Readable by superusers only; refused per database, role or function.",
+							   "Once set it is shown as " INVITE_API_SECRET_MASK ", to superusers too; "
+							   "refused per database, role or function.",
 							   &invite_api_jwt_secret,
 							   "",
 							   PGC_SUSET,
 							   GUC_SUPERUSER_ONLY | GUC_NOT_IN_SAMPLE,
 							   check_jwt_secret,
-							   NULL,
+							   assign_jwt_secret,
 							   NULL);
 
 	DefineCustomStringVariable("invite_api.jwt_audience",

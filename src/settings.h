@@ -5,10 +5,14 @@
 #ifndef INVITE_API_SETTINGS_H
 #define INVITE_API_SETTINGS_H
 
+#include "utils/guc.h"
+
 /* The shortest HMAC secret accepted, in bytes (RFC 7518 3.2 for HS256). */
 #define INVITE_API_MIN_SECRET_LENGTH 32
 
-extern char *invite_api_jwt_secret;
+/* What SHOW and pg_settings print in place of the key. */
+#define INVITE_API_SECRET_MASK "********"
+
 extern char *invite_api_jwt_audience;
 extern int	invite_api_jwt_leeway;
 extern char *invite_api_jwt_user_claim;
@@ -19,5 +23,6 @@ extern int	invite_api_default_limit;
 extern int	invite_api_max_limit;
 
 extern void settings_init(void);
+extern const char *settings_jwt_secret(size_t *len, GucSource *source);
 
 #endif							/* INVITE_API_SETTINGS_H */
