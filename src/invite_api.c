@@ -36,9 +36,15 @@ extern PGDLLEXPORT Datum event_invites_page_1_1(PG_FUNCTION_ARGS);
 
 PG_MODULE_MAGIC;
 
+/*
+ * Define the settings.  The library must be preloaded: how it is being
+ * loaded is recorded here, where it can be told, and checked by every entry
+ * point (auth.c).
+ */
 void
 _PG_init(void)
 {
+	auth_record_load();
 	settings_init();
 }
 
