@@ -123,6 +123,24 @@ INSERT INTO invite_api.event_managers VALUES ($event, $manager);
 	return;
 }
 
+# A platform access token for $user_id, valid for a day, signed with $secret
+# (the suites' secret when undef) with this header (JSON text; a standard
+# HS256 header when undef).
+sub token_with
+{
+	my ($node, $db, $user_id, $secret, $header) = @_;
+	my $sql_secret = defined $secret ? "\$k\$$secret\$k\$" : 'invite_test.secret()';
+	my $sql_header = defined $header ? "\$h\$$header\$h\$::json" : 'NULL';
+	my $alg =
+	  defined $header && $header =~ /"alg"\s*:\s*"(HS\d+)"/ ? $1 : 'HS256';
+	return $node->safe_psql(
+		$db, qq{SELECT invite_test.sign(json_build_object(
+    'token_type', 'access', 'user_id', $user_id,
+    'exp', floor(extract(epoch FROM now() + interval '1 day'))::bigint,
+    'iat', floor(extract(epoch FROM now()))::bigint),
+    $sql_secret, '$alg', $sql_header)});
+}
+
 # The page's count that $token gets for $event, or the error's SQLSTATE.
 sub verdict
 {
