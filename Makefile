@@ -11,6 +11,7 @@ OBJS = \
 	src/invite_api.o \
 	src/auth.o \
 	src/settings.o \
+	src/keys.o \
 	src/jwt_loader.o \
 	src/jwt_verify.o \
 	src/invite_query.o \

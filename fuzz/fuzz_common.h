@@ -20,6 +20,14 @@
 #define FUZZ_SECRET "invite-api-fuzz-secret-0123456789abcdef"
 /* Another secret of the same length: nothing signed with it may pass. */
 #define FUZZ_WRONG_SECRET "invite-api-fuzz-secret-0123456789abcdeF"
+/*
+ * The key ring of a rotation: the old key, for HS512 only, with kid "old",
+ * and FUZZ_SECRET with kid "current".
+ */
+#define FUZZ_OLD_SECRET "invite-api-fuzz-old-key-0123456789abcdef"
+#define FUZZ_OLD_KID "old"
+#define FUZZ_OLD_ALG "HS512"
+#define FUZZ_KID "current"
 #define FUZZ_AUDIENCE "invite-api"
 #define FUZZ_USER_CLAIM "user_id"
 #define FUZZ_LEEWAY 30.0
@@ -33,12 +41,37 @@
 /* Room for the longest HMAC, base64url-encoded. */
 #define FUZZ_MAX_SIG_B64 FUZZ_B64_SIZE(EVP_MAX_MD_SIZE)
 
+/* Verification settings and the keys they point to. */
+typedef struct FuzzSettings
+{
+	JwtVerifySettings s;
+	JwtKey		keys[2];
+} FuzzSettings;
+
 /*
- * Settings with or without the required audience, with the rules' defaults
- * (exp required, token_type "access") or relaxed (neither).
+ * Settings with one key (secret, no kid, any algorithm), with or without the
+ * required audience, with the rules' defaults (exp required, token_type
+ * "access") or relaxed (neither).
  */
-extern void fuzz_settings(JwtVerifySettings *settings, int with_audience,
+extern void fuzz_settings(FuzzSettings *settings, int with_audience,
 						  int relaxed, const char *secret);
+
+/* The rules' defaults, no audience, and the key ring of a rotation. */
+extern void fuzz_ring_settings(FuzzSettings *settings);
+
+/*
+ * The key ring against the single FUZZ_SECRET: the screen and a "kid" that
+ * is not a string are judged alike; otherwise the ring gives the same
+ * verdict, or refuses because the header's kid or alg leaves FUZZ_SECRET
+ * out (NO_KEY, or BAD_SIGNATURE when only the old key is tried), or -- when
+ * the single key refused the signature -- may verify with the old key.
+ */
+extern void fuzz_check_ring(JwtVerifyResult single, int64_t user_single,
+							JwtVerifyResult ring, int64_t user_ring,
+							const char *token, size_t len);
+
+/* Did the verdict get past the signature (a key verified it)? */
+extern int	fuzz_signature_verified(JwtVerifyResult result);
 
 /*
  * jwt_verify() run twice on the same input, with different values left in

@@ -19,6 +19,7 @@
 #include "auth.h"
 #include "jwt_loader.h"
 #include "jwt_verify.h"
+#include "keys.h"
 #include "settings.h"
 
 /* How the library came to be loaded into this process. */
@@ -143,15 +144,69 @@ setting_utf8(const char *value)
 }
 
 /*
+ * The keys to verify tokens with: the inline secret, or those of the key
+ * file; a 55000 error when there is none that may be used.
+ */
+static const JwtKey *
+configured_keys(const JwtLibrary *lib, int *nkeys)
+{
+	size_t		len = 0;
+	GucSource	source = PGC_S_DEFAULT;
+	const char *secret = settings_jwt_secret(&len, &source);
+	const char *file = invite_api_jwt_secret_file;
+	static JwtKey inline_key;
+
+	if (file != NULL && file[0] != '\0')
+	{
+		if (secret != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("invite_api.jwt_secret and invite_api.jwt_secret_file are both set"),
+					 errdetail("Tokens are verified with the keys of one of them, and neither is preferred."),
+					 errhint("Reset the inline key, wherever it is set, and keep the key file.")));
+		return key_file_keys(lib, file, nkeys);
+	}
+
+	if (secret == NULL || len < INVITE_API_MIN_SECRET_LENGTH)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg(secret == NULL
+						? "invite_api.jwt_secret is not set"
+						: "invite_api.jwt_secret is too short"),
+				 errdetail("Tokens are verified only with a secret of at least %d bytes.",
+						   INVITE_API_MIN_SECRET_LENGTH),
+				 errhint("Put the key in a file named by invite_api.jwt_secret_file, then reload.")));
+
+	/*
+	 * A key from postgresql.conf goes through the postmaster, which writes
+	 * the new value to the server log when a reload changes it, unless it
+	 * has loaded the library (whose log hook masks the key).
+	 */
+	if (source == PGC_S_FILE && load_mode != PRELOADED_SHARED)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("invite_api.jwt_secret needs invite_api in shared_preload_libraries"),
+				 errdetail("The key is set in the configuration file, and a server that has not loaded the library "
+						   "writes it to the server log when a reload changes it."),
+				 errhint("Add invite_api to shared_preload_libraries and restart the server, "
+						 "or put the key in a file named by invite_api.jwt_secret_file.")));
+
+	inline_key.bytes = (const unsigned char *) secret;
+	inline_key.len = len;
+	inline_key.kid = NULL;
+	inline_key.alg = NULL;
+	*nkeys = 1;
+	return &inline_key;
+}
+
+/*
  * The user the token speaks for, or an error: 28000 when the token is
- * missing or refused, 55000 when no usable secret is configured.
+ * missing or refused, 55000 when the library is not preloaded or no usable
+ * key is configured.
  */
 int64
 auth_user_from_token(text *token)
 {
-	size_t		secret_len = 0;
-	GucSource	secret_source;
-	const char *secret = settings_jwt_secret(&secret_len, &secret_source);
 	const JwtLibrary *lib;
 	const char *load_error = NULL;
 	JwtVerifySettings settings;
@@ -162,34 +217,10 @@ auth_user_from_token(text *token)
 
 	check_preloaded();
 
-	/*
-	 * A key from postgresql.conf goes through the postmaster, which writes
-	 * the new value to the server log when a reload changes it, unless it
-	 * has loaded the library (whose log hook masks the key).
-	 */
-	if (secret != NULL && secret_source == PGC_S_FILE &&
-		load_mode != PRELOADED_SHARED)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("invite_api.jwt_secret needs invite_api in shared_preload_libraries"),
-				 errdetail("The key is set in the configuration file, and a server that has not loaded the library "
-						   "writes it to the server log when a reload changes it."),
-				 errhint("Add invite_api to shared_preload_libraries and restart the server.")));
-
 	if (token == NULL)
 		result = JWT_VERIFY_MISSING;
 	else
 	{
-		if (secret_len < INVITE_API_MIN_SECRET_LENGTH)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg(secret == NULL
-							? "invite_api.jwt_secret is not set"
-							: "invite_api.jwt_secret is too short"),
-					 errdetail("Tokens are verified only with a secret of at least %d bytes.",
-							   INVITE_API_MIN_SECRET_LENGTH),
-					 errhint("Set invite_api.jwt_secret in postgresql.conf or with ALTER SYSTEM, then reload.")));
-
 		lib = jwt_library_load(&load_error);
 		if (lib == NULL)
 			ereport(ERROR,
@@ -197,13 +228,13 @@ auth_user_from_token(text *token)
 					 errmsg("could not load libjwt"),
 					 errdetail("%s", load_error)));
 
+		settings.keys = configured_keys(lib, &settings.nkeys);
+
 		scratch = AllocSetContextCreate(CurrentMemoryContext,
 										"invite_api token",
 										ALLOCSET_SMALL_SIZES);
 		old_cxt = MemoryContextSwitchTo(scratch);
 
-		settings.secret = (const unsigned char *) secret;
-		settings.secret_len = secret_len;
 		settings.audience = setting_utf8(invite_api_jwt_audience);
 		settings.user_claim = setting_utf8(invite_api_jwt_user_claim);
 		settings.token_types = setting_utf8(invite_api_jwt_token_types);

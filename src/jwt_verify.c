@@ -6,9 +6,11 @@
  * must be kept away from (see screen_token).  The order is therefore:
  *
  *	1. screen the text: length, three non-empty base64url parts;
- *	2. jwt_decode() with the secret; insist on HS256/384/512, as the header
- *	   says it, with no "crit"; free everything libjwt allocated;
- *	3. decode the (now authenticated) payload with PostgreSQL's base64, parse
+ *	2. choose the keys the header's "kid" and "alg" allow;
+ *	3. jwt_decode() with each of them until one verifies; insist on
+ *	   HS256/384/512, as the header says it, with no "crit"; free everything
+ *	   libjwt allocated;
+ *	4. decode the (now authenticated) payload with PostgreSQL's base64, parse
  *	   it with jansson (libjwt's JSON parser, so both read the same claims)
  *	   and check exp, nbf, token_type, aud and the user claim as UTF-8,
  *	   whatever the database encoding.
@@ -40,6 +42,8 @@ static const char *const reasons[] = {
 	[JWT_VERIFY_BAD_SIGNATURE] = "The token signature is invalid, or its header or payload is not JSON.",
 	[JWT_VERIFY_BAD_ALGORITHM] = "The token is not signed with HS256, HS384 or HS512.",
 	[JWT_VERIFY_BAD_HEADER] = "The token header has a \"crit\" parameter, which is not supported.",
+	[JWT_VERIFY_BAD_KID] = "The token header's \"kid\" is not a string.",
+	[JWT_VERIFY_NO_KEY] = "No key is configured for the token's \"kid\" and \"alg\".",
 	[JWT_VERIFY_BAD_PAYLOAD] = "The token payload is not a JSON object with distinct claims.",
 	[JWT_VERIFY_BAD_TIME] = "The token's \"exp\" or \"nbf\" claim is not a number.",
 	[JWT_VERIFY_EXPIRED] = "The token has expired.",
@@ -102,10 +106,11 @@ strip_bearer(const char **start, size_t *len)
  * a segment (a long token overflows the stack) and writes out of bounds on
  * empty segments.  Accept exactly three non-empty base64url segments, none
  * of a length that is 1 mod 4 (no base64 string has one).  On success set
- * *payload and *payload_len to the middle segment.
+ * *header_len to the first segment's length, and *payload and *payload_len
+ * to the middle segment.
  */
 static JwtVerifyResult
-screen_token(const char *token, size_t len,
+screen_token(const char *token, size_t len, size_t *header_len,
 			 const char **payload, size_t *payload_len)
 {
 	size_t		seglen[3] = {0, 0, 0};
@@ -133,17 +138,18 @@ screen_token(const char *token, size_t len,
 		if (seglen[i] == 0 || seglen[i] % 4 == 1)
 			return JWT_VERIFY_MALFORMED;
 
+	*header_len = seglen[0];
 	*payload = token + dot[0] + 1;
 	*payload_len = seglen[1];
 	return JWT_VERIFY_OK;
 }
 
 /*
- * Let libjwt check the signature.  Frees all libjwt memory before returning.
+ * Let libjwt check the signature with one key.  Frees all libjwt memory
+ * before returning.
  */
 static JwtVerifyResult
-check_signature(const JwtLibrary *lib, const char *token,
-				const JwtVerifySettings *settings)
+check_signature(const JwtLibrary *lib, const char *token, const JwtKey *key)
 {
 	jwt_t	   *jwt = NULL;
 	const char *header_alg;
@@ -153,11 +159,10 @@ check_signature(const JwtLibrary *lib, const char *token,
 	int			rc;
 
 	/* A NULL or empty key makes jwt_decode() skip verification. */
-	if (settings->secret == NULL || settings->secret_len == 0 ||
-		settings->secret_len > INT32_MAX)
+	if (key->bytes == NULL || key->len == 0 || key->len > INT32_MAX)
 		return JWT_VERIFY_BAD_SIGNATURE;
 
-	rc = lib->decode(&jwt, token, settings->secret, (int) settings->secret_len);
+	rc = lib->decode(&jwt, token, key->bytes, (int) key->len);
 	if (rc != 0)
 	{
 		if (jwt != NULL)
@@ -228,6 +233,69 @@ decode_segment(const char *segment, size_t len, int *decoded_len)
 	}
 	out[*decoded_len] = '\0';
 	return out;
+}
+
+/*
+ * Mark in candidate[] the keys that the header's "kid" and "alg" allow:
+ * with a kid, a key with another kid is left out (keys without one are
+ * tried for any); with an alg, a key meant for another algorithm is.  The
+ * header is read with jansson as libjwt reads it (the last of a name given
+ * twice counts).  A header that is not a JSON object leaves every key in:
+ * libjwt refuses the token.
+ */
+static JwtVerifyResult
+choose_keys(const JwtLibrary *lib, const char *segment, size_t segment_len,
+			const JwtVerifySettings *settings, bool *candidate)
+{
+	char	   *json;
+	int			json_len;
+	json_t	   *header = NULL;
+	json_error_t error;
+	JwtVerifyResult result = JWT_VERIFY_NO_KEY;
+
+	json = decode_segment(segment, segment_len, &json_len);
+	if (json != NULL)
+		header = lib->json_loadb(json, (size_t) json_len, 0, &error);
+
+	if (header == NULL || !json_is_object(header))
+	{
+		for (int i = 0; i < settings->nkeys; i++)
+			candidate[i] = true;
+		result = settings->nkeys > 0 ? JWT_VERIFY_OK : JWT_VERIFY_NO_KEY;
+	}
+	else
+	{
+		json_t	   *kid = lib->json_object_get(header, "kid");
+		json_t	   *alg = lib->json_object_get(header, "alg");
+		const char *kid_text = NULL;
+		const char *alg_text = NULL;
+
+		if (kid != NULL && !json_is_string(kid))
+			result = JWT_VERIFY_BAD_KID;
+		else
+		{
+			if (kid != NULL)
+				kid_text = lib->json_string_value(kid);
+			if (alg != NULL && json_is_string(alg))
+				alg_text = lib->json_string_value(alg);
+			for (int i = 0; i < settings->nkeys; i++)
+			{
+				const JwtKey *key = &settings->keys[i];
+
+				candidate[i] =
+					(kid_text == NULL || key->kid == NULL ||
+					 strcmp(kid_text, key->kid) == 0) &&
+					(key->alg == NULL ||
+					 (alg_text != NULL && strcmp(alg_text, key->alg) == 0));
+				if (candidate[i])
+					result = JWT_VERIFY_OK;
+			}
+		}
+	}
+	jwt_json_release(lib, header);
+	if (json != NULL)
+		pfree(json);
+	return result;
 }
 
 /*
@@ -424,21 +492,46 @@ JwtVerifyResult
 jwt_verify(const JwtLibrary *lib, const char *token, size_t len,
 		   const JwtVerifySettings *settings, int64_t *user_id)
 {
+	size_t		header_len;
 	const char *payload;
 	size_t		payload_len;
 	char	   *copy;
+	bool	   *candidate;
 	JwtVerifyResult result;
 
 	strip_bearer(&token, &len);
 	if (len == 0)
 		return JWT_VERIFY_MISSING;
-	result = screen_token(token, len, &payload, &payload_len);
+	result = screen_token(token, len, &header_len, &payload, &payload_len);
 	if (result != JWT_VERIFY_OK)
 		return result;
 
 	/* libjwt wants a C string; allocate it before libjwt runs */
 	copy = pnstrdup(token, len);
-	result = check_signature(lib, copy, settings);
+	candidate = palloc(sizeof(bool) * (settings->nkeys + 1));
+	result = choose_keys(lib, token, header_len, settings, candidate);
+	if (result == JWT_VERIFY_OK)
+	{
+		/*
+		 * The first key that verifies the signature decides.  Whatever else
+		 * libjwt or we refuse after the signature does not depend on the key.
+		 */
+		result = JWT_VERIFY_BAD_SIGNATURE;
+		for (int i = 0; i < settings->nkeys; i++)
+		{
+			JwtVerifyResult r;
+
+			if (!candidate[i])
+				continue;
+			r = check_signature(lib, copy, &settings->keys[i]);
+			if (r != JWT_VERIFY_BAD_SIGNATURE)
+			{
+				result = r;
+				break;
+			}
+		}
+	}
+	pfree(candidate);
 	pfree(copy);
 	if (result != JWT_VERIFY_OK)
 		return result;

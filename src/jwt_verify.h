@@ -17,10 +17,24 @@
 /* Longest token accepted (after "Bearer "); real ones are a few hundred. */
 #define JWT_VERIFY_MAX_LENGTH 8192
 
+/* An HMAC key, and what a token must say to be verified with it. */
+typedef struct JwtKey
+{
+	const unsigned char *bytes;
+	size_t		len;
+	const char *kid;			/* its id (UTF-8), or NULL: tried for any kid */
+	const char *alg;			/* "HS256", "HS384", "HS512"; NULL: any */
+} JwtKey;
+
 typedef struct JwtVerifySettings
 {
-	const unsigned char *secret;	/* HMAC key */
-	size_t		secret_len;
+	/*
+	 * The keys: a token is accepted when one of those its header allows
+	 * verifies it.  With a "kid" in the header, a key with another kid is
+	 * not tried; with "alg", a key meant for another algorithm is not.
+	 */
+	const JwtKey *keys;
+	int			nkeys;
 	const char *audience;		/* required "aud" (UTF-8); NULL or "" for none */
 	const char *user_claim;		/* claim holding the user id (UTF-8) */
 	const char *token_types;	/* "token_type" values accepted (UTF-8), comma
@@ -40,6 +54,8 @@ typedef enum JwtVerifyResult
 	JWT_VERIFY_BAD_SIGNATURE,	/* libjwt refused it */
 	JWT_VERIFY_BAD_ALGORITHM,	/* not HS256, HS384 or HS512 */
 	JWT_VERIFY_BAD_HEADER,		/* a "crit" header we cannot honour */
+	JWT_VERIFY_BAD_KID,			/* a "kid" that is not a string */
+	JWT_VERIFY_NO_KEY,			/* no key for the header's "kid" and "alg" */
 	JWT_VERIFY_BAD_PAYLOAD,		/* not a JSON object, or a claim twice */
 	JWT_VERIFY_BAD_TIME,		/* "exp" or "nbf" not a number */
 	JWT_VERIFY_EXPIRED,

@@ -48,6 +48,7 @@ typedef struct SecretKey
 static const SecretKey *jwt_secret_key = NULL;
 
 static char *invite_api_jwt_secret = NULL;	/* the mask, once set */
+char	   *invite_api_jwt_secret_file = NULL;
 char	   *invite_api_jwt_audience = NULL;
 int			invite_api_jwt_leeway = 30;
 char	   *invite_api_jwt_user_claim = NULL;
@@ -213,6 +214,18 @@ settings_init(void)
 							   GUC_SUPERUSER_ONLY | GUC_NOT_IN_SAMPLE,
 							   check_jwt_secret,
 							   assign_jwt_secret,
+							   NULL);
+
+	DefineCustomStringVariable("invite_api.jwt_secret_file",
+							   "Sets the file that holds the keys that verify tokens.",
+							   "One raw secret, or a JWK Set of \"oct\" keys, in a file of the server's user that group "
+							   "and others cannot access; read again when it changes.  Relative to the data directory.",
+							   &invite_api_jwt_secret_file,
+							   "",
+							   PGC_SIGHUP,
+							   GUC_SUPERUSER_ONLY,
+							   NULL,
+							   NULL,
 							   NULL);
 
 	DefineCustomStringVariable("invite_api.jwt_audience",

@@ -13,6 +13,7 @@
 /* What SHOW and pg_settings print in place of the key. */
 #define INVITE_API_SECRET_MASK "********"
 
+extern char *invite_api_jwt_secret_file;
 extern char *invite_api_jwt_audience;
 extern int	invite_api_jwt_leeway;
 extern char *invite_api_jwt_user_claim;
