@@ -125,7 +125,9 @@ INSERT INTO invite_api.event_managers VALUES ($event, $manager);
 
 # A platform access token for $user_id, valid for a day, signed with $secret
 # (the suites' secret when undef) with this header (JSON text; a standard
-# HS256 header when undef).
+# HS256 header when undef).  The statement that signs it holds the key: it
+# is not logged (test servers log every statement), so that a search of the
+# server log for a key finds only what the server wrote itself.
 sub token_with
 {
 	my ($node, $db, $user_id, $secret, $header) = @_;
@@ -134,7 +136,8 @@ sub token_with
 	my $alg =
 	  defined $header && $header =~ /"alg"\s*:\s*"(HS\d+)"/ ? $1 : 'HS256';
 	return $node->safe_psql(
-		$db, qq{SELECT invite_test.sign(json_build_object(
+		$db, qq{SET log_statement = 'none';
+SELECT invite_test.sign(json_build_object(
     'token_type', 'access', 'user_id', $user_id,
     'exp', floor(extract(epoch FROM now() + interval '1 day'))::bigint,
     'iat', floor(extract(epoch FROM now()))::bigint),
