@@ -12,6 +12,7 @@ OBJS = \
 	src/auth.o \
 	src/settings.o \
 	src/keys.o \
+	src/log_redact.o \
 	src/jwt_loader.o \
 	src/jwt_verify.o \
 	src/invite_query.o \
