@@ -24,8 +24,9 @@ PG_CONFIG ?= pg_config
 
 # libjwt is opened at run time with dlopen() (see src/jwt_loader.c): linking
 # -ljwt would bind jansson's json_object() to the server's own SQL function of
-# that name and crash the backend.  So only its header is used at build time.
-PG_CPPFLAGS = -I$(srcdir)/src $(shell pkg-config --cflags libjwt)
+# that name and crash the backend.  So only its header is used at build time,
+# and jansson's, whose functions are called through libjwt's handle.
+PG_CPPFLAGS = -I$(srcdir)/src $(shell pkg-config --cflags libjwt jansson)
 SHLIB_LINK = -ldl
 
 # Warnings we hold the code to; the test command adds -Werror (COPT=-Werror).
