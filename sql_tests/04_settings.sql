@@ -9,6 +9,11 @@ SET invite_api.jwt_require_exp = off;
 LOAD 'invite_api';
 SELECT name, boot_val, unit, context, vartype, min_val, max_val
   FROM pg_settings WHERE name LIKE 'invite\_api.%' ORDER BY name;
+-- What pg_settings tells users about each: "Sets the ...", then more.
+\x on
+SELECT name, short_desc, extra_desc
+  FROM pg_settings WHERE name LIKE 'invite\_api.%' ORDER BY name;
+\x off
 
 -- No secret: 55000 once there is a token to verify; no token is still 28000.
 SET invite_api.jwt_secret = '';
