@@ -206,8 +206,8 @@ settings_init(void)
 {
 	DefineCustomStringVariable("invite_api.jwt_secret",
 							   "Sets the HMAC secret that verifies tokens (at least 32 bytes).",
-							   "Once set it is shown as " INVITE_API_SECRET_MASK ", to superusers too; "
-							   "refused per database, role or function.",
+							   "Shown as " INVITE_API_SECRET_MASK " once set, to superusers too; refused per database, "
+							   "per role and per function.  invite_api.jwt_secret_file is preferred.",
 							   &invite_api_jwt_secret,
 							   "",
 							   PGC_SUSET,
@@ -218,8 +218,8 @@ settings_init(void)
 
 	DefineCustomStringVariable("invite_api.jwt_secret_file",
 							   "Sets the file that holds the keys that verify tokens.",
-							   "One raw secret, or a JWK Set of \"oct\" keys, in a file of the server's user that group "
-							   "and others cannot access; read again when it changes.  Relative to the data directory.",
+							   "One raw secret, or a JWK Set of \"oct\" keys, in a file owned by the server's user that "
+							   "group and others cannot access, read again when it changes; relative to the data directory.",
 							   &invite_api_jwt_secret_file,
 							   "",
 							   PGC_SIGHUP,
@@ -241,7 +241,7 @@ settings_init(void)
 
 	DefineCustomIntVariable("invite_api.jwt_leeway",
 							"Sets the clock skew allowed on a token's \"exp\" and \"nbf\" claims.",
-							NULL,
+							"A token that expired at most this long ago, or becomes valid within it, is accepted.",
 							&invite_api_jwt_leeway,
 							30,
 							0,
@@ -254,7 +254,7 @@ settings_init(void)
 
 	DefineCustomStringVariable("invite_api.jwt_user_claim",
 							   "Sets the token claim that holds the user id.",
-							   NULL,
+							   "Its value is a JSON integer or a string of decimal digits.",
 							   &invite_api_jwt_user_claim,
 							   "user_id",
 							   PGC_SUSET,
@@ -265,8 +265,8 @@ settings_init(void)
 
 	DefineCustomStringVariable("invite_api.jwt_token_types",
 							   "Sets the \"token_type\" values a token may have.",
-							   "A comma-separated list; a token whose \"token_type\" is not a string in it is refused, "
-							   "one without the claim is judged by the other rules.  Empty accepts any.",
+							   "Comma-separated; a token whose \"token_type\" is not a string in the list is refused, "
+							   "one without the claim is not.  Empty accepts any.",
 							   &invite_api_jwt_token_types,
 							   "access",
 							   PGC_SUSET,
@@ -299,7 +299,7 @@ settings_init(void)
 
 	DefineCustomIntVariable("invite_api.default_limit",
 							"Sets the page size used when \"limit\" is null.",
-							NULL,
+							"Above invite_api.max_limit, it is lowered to it.",
 							&invite_api_default_limit,
 							20,
 							1,
@@ -311,8 +311,8 @@ settings_init(void)
 							NULL);
 
 	DefineCustomIntVariable("invite_api.max_limit",
-							"Sets the largest page size; a larger \"limit\" is lowered to it.",
-							NULL,
+							"Sets the largest page size.",
+							"A larger \"limit\" is lowered to it.",
 							&invite_api_max_limit,
 							100,
 							1,
