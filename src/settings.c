@@ -91,7 +91,7 @@ check_jwt_secret(char **newval, void **extra, GucSource source)
 			GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
 			GUC_check_errmsg("invite_api.jwt_secret cannot be set per database, per role or per function");
 			GUC_check_errdetail("Such values are stored in catalogs that every role can read.");
-			GUC_check_errhint("Set it in postgresql.conf or with ALTER SYSTEM, then reload.");
+			GUC_check_errhint("Put the key in the file named by invite_api.jwt_secret_file, or set it in postgresql.conf or with ALTER SYSTEM; then reload.");
 			return false;
 		default:
 			break;
