@@ -5,8 +5,8 @@
 -- The same cases run in a LATIN1 database and in this (UTF8) one.
 --
 -- The cases, as a function created in each database: name, payload (JSON
--- text, signed with the suites' secret), the audience and user claim set
--- while it is verified.  Each gives "accepted" with the page's count, or the
+-- text, signed with the suites' secret), the audience, user claim and token
+-- types set while it is verified.  Each gives "accepted" with the page's count, or the
 -- SQLSTATE and DETAIL of its error.
 SELECT $fn$
 CREATE FUNCTION regress_encoding_cases()
@@ -18,7 +18,7 @@ DECLARE
     detail text;
 BEGIN
     FOR c IN
-        SELECT * FROM (VALUES
+        SELECT *, 'access' AS token_types FROM (VALUES
             ('CJK escapes in a claim', '{"user_id": 911001, "name": "\u4e2d\u6587"}', '', 'user_id'),
             ('an emoji as a surrogate pair', '{"user_id": 911001, "name": "\ud83d\ude00"}', '', 'user_id'),
             ('CJK escapes in a claim name', '{"user_id": 911001, "\u4e2d": 5}', '', 'user_id'),
@@ -31,14 +31,24 @@ BEGIN
             ('user claim named with é, escaped', '{"utilisateur_\u00e9": 911001}', '', 'utilisateur_é'),
             ('user claim missing, CJK claims', '{"utilisateur": 911001, "\u4e2d": "\u6587"}', '', 'utilisateur_é')
         ) AS v(name, claims, audience, user_claim)
+        UNION ALL
+        SELECT * FROM (VALUES
+            ('token type with è, raw', '{"user_id": 911001, "token_type": "accès"}', '', 'user_id', 'accès, refresh'),
+            ('token type with è, escaped', '{"user_id": 911001, "token_type": "acc\u00e8s"}', '', 'user_id', 'accès'),
+            ('token type in CJK, not listed', '{"user_id": 911001, "token_type": "\u4e2d"}', '', 'user_id', 'accès')
+        ) AS t(name, claims, audience, user_claim, token_types)
     LOOP
         case_name := c.name;
         BEGIN
             PERFORM set_config('invite_api.jwt_audience', c.audience, true),
-                    set_config('invite_api.jwt_user_claim', c.user_claim, true);
-            -- The platform's token_type and exp, then the case's claims.
+                    set_config('invite_api.jwt_user_claim', c.user_claim, true),
+                    set_config('invite_api.jwt_token_types', c.token_types, true);
+            -- exp, then the case's claims (and the platform's token_type
+            -- unless the case has its own).
             page := invite_api.event_invites_page(91100, 1, 0, invite_test.sign(
-                ('{"token_type": "access", "exp": 4102444800, '
+                ('{"exp": 4102444800, '
+                 || CASE WHEN c.claims LIKE '%"token_type"%' THEN ''
+                         ELSE '"token_type": "access", ' END
                  || substr(c.claims, 2))::json));
             outcome := 'accepted, count ' || (page ->> 'count');
         EXCEPTION WHEN OTHERS THEN

@@ -115,6 +115,21 @@ SELECT invite_api.event_invites_page(1, 1, 0, '$tok') ->> 'count';}),
 	like($err->{detail}, qr/server log/,
 		"session_preload_libraries = '$spelling': the detail names the log");
 
+	# The key file is fine: its setting is a path.
+	my $file = PostgreSQL::Test::Utils::tempdir . '/jwt.key';
+	open my $fh, '>', $file or die "cannot write $file: $!";
+	print $fh "$secret\n";
+	close $fh;
+	chmod 0600, $file;
+	$session->append_conf('postgresql.conf',
+		"invite_api.jwt_secret = ''\ninvite_api.jwt_secret_file = '$file'\n");
+	$session->reload;
+	$session->poll_query_until('app',
+		"SELECT setting = '$file' FROM pg_settings WHERE name = 'invite_api.jwt_secret_file'")
+	  or die 'the reload did not take effect';
+	is(InviteTest::verdict($session, 'app', 1, $tok), 'accepted',
+		"session_preload_libraries = '$spelling': the key file verifies");
+
 	# What it guards against, as PostgreSQL does it (not a property of ours).
 	$session->append_conf('postgresql.conf',
 		"invite_api.jwt_secret = '$secret-rotated'\n");

@@ -262,6 +262,7 @@ my $live = sub {
 	my ($token) = @_;
 	my $out = $session->query(
 		"SELECT invite_api.event_invites_page(1, 1, 0, '$token') IS NOT NULL;");
+	$session->{stderr} = '';	# the refusals pile up there
 	return $out eq 't' ? 'accepted' : 'refused';
 };
 write_file($path, jwks(jwk(kty => 'oct', kid => 'old', k => $key_a)));
@@ -283,6 +284,22 @@ chmod 0644, $path;
 is($live->(token($key_c, '{"alg":"HS256","kid":"new"}')), 'refused', 'chmod 0644: refused at once');
 chmod 0600, $path;
 is($live->(token($key_c, '{"alg":"HS256","kid":"new"}')), 'accepted', 'chmod 0600: accepted again');
+
+# Reading it again and again keeps no memory: 200 changes in one session.
+my $contexts = q{SELECT sum(total_bytes) FROM pg_backend_memory_contexts};
+my $token_c = token($key_c, '{"alg":"HS256","kid":"new"}');
+$live->($token_c);
+my $before = $session->query_safe($contexts);
+for my $i (1 .. 200)
+{
+	write_file($path,
+		jwks(jwk(kty => 'oct', kid => 'new', k => $key_c),
+			jwk(kty => 'oct', kid => "other-$i", k => $key_a)));
+	$live->($token_c) eq 'accepted' or die "round $i: refused";
+}
+my $after = $session->query_safe($contexts);
+cmp_ok($after - $before, '<=', 16384,
+	"200 key files read in one session: the memory contexts grew by at most 16 kB ($before -> $after)");
 $session->quit;
 
 # Unset: no key at all.
