@@ -11,7 +11,6 @@
 
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
-#include "port.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/varlena.h"

@@ -352,7 +352,8 @@ read_jwks(const JwtLibrary *lib, const char *path, json_t *root, KeyFile *file)
 	else
 		n = lib->json_array_size(keys);
 
-	file->keys = palloc0(sizeof(JwtKey) * Max(n, 1));
+	/* one more, zeroed, for the key being read when an error comes */
+	file->keys = palloc0(sizeof(JwtKey) * (n + 1));
 	file->nkeys = 0;
 	for (size_t i = 0; i < n; i++)
 	{
@@ -444,7 +445,7 @@ parse_key_file(const JwtLibrary *lib, const char *path, const char *content,
 				 errdetail("It is empty, or holds only a newline.")));
 	if (len < INVITE_API_MIN_SECRET_LENGTH)
 		short_key(path, len, 0);
-	file->keys = palloc0(sizeof(JwtKey));
+	file->keys = palloc0(sizeof(JwtKey) * 2);
 	file->keys[0].bytes = (const unsigned char *) pnstrdup(content, len);
 	file->keys[0].len = len;
 	file->nkeys = 1;
@@ -454,14 +455,22 @@ const JwtKey *
 key_file_keys(const JwtLibrary *lib, const char *path, int *nkeys)
 {
 	struct stat st;
-	KeyFile		fresh = {0};
-	char	   *volatile content = NULL;
+
+	/*
+	 * What is being read: static, so that what the PG_TRY block sets is
+	 * still there in PG_CATCH.
+	 */
+	static KeyFile fresh;
+	static char *content;
 	size_t		len = 0;
 	MemoryContext old_cxt;
 
 	if (stat(path, &st) < 0)
 	{
+		int			save_errno = errno;
+
 		forget_keys();
+		errno = save_errno;
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("could not open key file \"%s\": %m", path),
@@ -476,6 +485,8 @@ key_file_keys(const JwtLibrary *lib, const char *path, int *nkeys)
 
 	/* read it again; until that succeeds, no key */
 	forget_keys();
+	memset(&fresh, 0, sizeof(fresh));
+	content = NULL;
 	fresh.cxt = AllocSetContextCreate(TopMemoryContext, "invite_api key file",
 									  ALLOCSET_SMALL_SIZES);
 	old_cxt = MemoryContextSwitchTo(fresh.cxt);
@@ -491,15 +502,23 @@ key_file_keys(const JwtLibrary *lib, const char *path, int *nkeys)
 	PG_CATCH();
 	{
 		MemoryContextSwitchTo(old_cxt);
+		/* read_key_file() allocates that much whatever the file's size */
 		if (content != NULL)
-			explicit_bzero(content, len);
+			explicit_bzero(content, KEY_FILE_MAX_SIZE + 2);
+		if (fresh.keys != NULL)
+			for (int i = 0; i <= fresh.nkeys; i++)
+				if (fresh.keys[i].bytes != NULL)
+					explicit_bzero(unconstify(unsigned char *, fresh.keys[i].bytes),
+								   fresh.keys[i].len);
 		MemoryContextDelete(fresh.cxt);
+		memset(&fresh, 0, sizeof(fresh));
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(old_cxt);
 
 	current = fresh;
+	memset(&fresh, 0, sizeof(fresh));
 	*nkeys = current.nkeys;
 	return current.keys;
 }
