@@ -69,6 +69,7 @@ static const char *
 interposed_allocator(const char **from)
 {
 	static const char *const names[] = {"malloc", "free", "calloc", "realloc"};
+	size_t		n = sizeof(names) / sizeof(names[0]);
 	void	   *libc;
 	const char *found = NULL;
 
@@ -80,7 +81,8 @@ interposed_allocator(const char **from)
 	libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
 	if (libc == NULL)
 		return "malloc";		/* not glibc: cannot tell, so do not trust */
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && found == NULL; i++)
+
+	for (size_t i = 0; i < n && found == NULL; i++)
 	{
 		void	   *global = dlsym(RTLD_DEFAULT, names[i]);
 		void	   *own = dlsym(libc, names[i]);
@@ -89,7 +91,8 @@ interposed_allocator(const char **from)
 		if (global != own)
 		{
 			found = names[i];
-			if (global != NULL && dladdr(global, &info) && info.dli_fname != NULL)
+			if (global != NULL && dladdr(global, &info) &&
+				info.dli_fname != NULL)
 				*from = info.dli_fname;
 		}
 	}

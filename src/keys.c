@@ -158,7 +158,8 @@ read_key_file(const char *path, size_t *len, struct stat *st)
 	content = palloc(KEY_FILE_MAX_SIZE + 2);
 	for (;;)
 	{
-		ssize_t		n = read(fd, content + done, KEY_FILE_MAX_SIZE + 1 - done);
+		ssize_t		n = read(fd, content + done,
+							 KEY_FILE_MAX_SIZE + 1 - done);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -316,7 +317,8 @@ read_jwk(const JwtLibrary *lib, const char *path, json_t *jwk, int key_number,
 		invalid_key_file(path, "\"kid\" is not a string", key_number);
 
 	k_text = lib->json_string_value(k);
-	bytes = palloc(pg_b64_dec_len((int) Min(strlen(k_text) + 3, KEY_FILE_MAX_SIZE + 3)) + 1);
+	bytes = palloc(pg_b64_dec_len((int) Min(strlen(k_text) + 3,
+											KEY_FILE_MAX_SIZE + 3)) + 1);
 	len = decode_base64url(k_text, bytes);
 	if (len < 0)
 		invalid_key_file(path, "\"k\" is not base64url without padding", key_number);
@@ -369,9 +371,13 @@ read_jwks(const JwtLibrary *lib, const char *path, json_t *root, KeyFile *file)
 											KEY_FILE_MAX_KEYS), 0);
 		read_jwk(lib, path, jwk, number, &file->keys[file->nkeys]);
 		for (int j = 0; j < file->nkeys; j++)
-			if (file->keys[j].kid != NULL && file->keys[file->nkeys].kid != NULL &&
-				strcmp(file->keys[j].kid, file->keys[file->nkeys].kid) == 0)
+		{
+			const char *kid = file->keys[file->nkeys].kid;
+
+			if (file->keys[j].kid != NULL && kid != NULL &&
+				strcmp(file->keys[j].kid, kid) == 0)
 				invalid_key_file(path, "its \"kid\" is that of an earlier key", number);
+		}
 		file->nkeys++;
 	}
 	if (file->nkeys == 0)
@@ -508,7 +514,8 @@ key_file_keys(const JwtLibrary *lib, const char *path, int *nkeys)
 		if (fresh.keys != NULL)
 			for (int i = 0; i <= fresh.nkeys; i++)
 				if (fresh.keys[i].bytes != NULL)
-					explicit_bzero(unconstify(unsigned char *, fresh.keys[i].bytes),
+					explicit_bzero(unconstify(unsigned char *,
+											  fresh.keys[i].bytes),
 								   fresh.keys[i].len);
 		MemoryContextDelete(fresh.cxt);
 		memset(&fresh, 0, sizeof(fresh));

@@ -240,7 +240,8 @@ hide_quoted_fragments(char *message, const char *statement)
 			memmem(statement, strlen(statement), open + 1, len) != NULL)
 		{
 			size_t		next = hide_span(message, open + 1 - message,
-										 close - message, INVITE_API_SECRET_MASK);
+										 close - message,
+										 INVITE_API_SECRET_MASK);
 
 			pos = message[next] == '"' ? next + 1 : next;
 		}
@@ -298,7 +299,8 @@ redact(ErrorData *edata)
 
 		/* statement logging: the text as sent; then any fragment of it */
 		if (edata->message != NULL &&
-			memmem(edata->message, strlen(edata->message), statement, len) != NULL)
+			memmem(edata->message, strlen(edata->message),
+				   statement, len) != NULL)
 		{
 			hide_all(edata->message, statement, len, HIDDEN_STATEMENT);
 			/* its detail is the statement's parameters */
