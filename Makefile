@@ -11,6 +11,8 @@ OBJS = \
 	src/invite_api.o \
 	src/auth.o \
 	src/settings.o \
+	src/keys.o \
+	src/log_redact.o \
 	src/jwt_loader.o \
 	src/jwt_verify.o \
 	src/invite_query.o \
@@ -24,8 +26,9 @@ PG_CONFIG ?= pg_config
 
 # libjwt is opened at run time with dlopen() (see src/jwt_loader.c): linking
 # -ljwt would bind jansson's json_object() to the server's own SQL function of
-# that name and crash the backend.  So only its header is used at build time.
-PG_CPPFLAGS = -I$(srcdir)/src $(shell pkg-config --cflags libjwt)
+# that name and crash the backend.  So only its header is used at build time,
+# and jansson's, whose functions are called through libjwt's handle.
+PG_CPPFLAGS = -I$(srcdir)/src $(shell pkg-config --cflags libjwt jansson)
 SHLIB_LINK = -ldl
 
 # Warnings we hold the code to; the test command adds -Werror (COPT=-Werror).
@@ -33,6 +36,12 @@ SHLIB_LINK = -ldl
 # -I for the same directory): -Wextra finds unused parameters in their
 # inline functions, which are not ours to fix.
 PG_CFLAGS = -Wall -Wextra
+
+# Only the SQL entry points, _PG_init and the magic block are exported
+# (PGDLLEXPORT, see src/invite_api.c): the server loads every module into one
+# global symbol namespace, where our internal functions could bind to another
+# module's symbols of the same name.  PostgreSQL 16's PGXS adds this itself.
+PG_CFLAGS += -fvisibility=hidden
 PG_CPPFLAGS += -isystem $(includedir_server)
 
 # pg_regress (PostgreSQL 15) reads DIR/sql/*.sql and DIR/expected/*.out, and

@@ -24,10 +24,14 @@ static const char *const result_names[] = {
 	[JWT_VERIFY_BAD_SIGNATURE] = "BAD_SIGNATURE",
 	[JWT_VERIFY_BAD_ALGORITHM] = "BAD_ALGORITHM",
 	[JWT_VERIFY_BAD_HEADER] = "BAD_HEADER",
+	[JWT_VERIFY_BAD_KID] = "BAD_KID",
+	[JWT_VERIFY_NO_KEY] = "NO_KEY",
 	[JWT_VERIFY_BAD_PAYLOAD] = "BAD_PAYLOAD",
 	[JWT_VERIFY_BAD_TIME] = "BAD_TIME",
 	[JWT_VERIFY_EXPIRED] = "EXPIRED",
 	[JWT_VERIFY_NOT_YET_VALID] = "NOT_YET_VALID",
+	[JWT_VERIFY_NO_EXP] = "NO_EXP",
+	[JWT_VERIFY_BAD_TOKEN_TYPE] = "BAD_TOKEN_TYPE",
 	[JWT_VERIFY_BAD_AUDIENCE] = "BAD_AUDIENCE",
 	[JWT_VERIFY_BAD_USER] = "BAD_USER",
 	[JWT_VERIFY_OUT_OF_MEMORY] = "OUT_OF_MEMORY",
@@ -82,15 +86,78 @@ library(void)
 }
 
 void
-fuzz_settings(JwtVerifySettings *settings, int with_audience,
+fuzz_settings(FuzzSettings *settings, int with_audience, int relaxed,
 			  const char *secret)
 {
-	settings->secret = (const unsigned char *) secret;
-	settings->secret_len = strlen(secret);
-	settings->audience = with_audience ? FUZZ_AUDIENCE : NULL;
-	settings->user_claim = FUZZ_USER_CLAIM;
-	settings->leeway = FUZZ_LEEWAY;
-	settings->now = FUZZ_NOW;
+	memset(settings, 0, sizeof(*settings));
+	settings->keys[0].bytes = (const unsigned char *) secret;
+	settings->keys[0].len = strlen(secret);
+	settings->s.keys = settings->keys;
+	settings->s.nkeys = 1;
+	settings->s.audience = with_audience ? FUZZ_AUDIENCE : NULL;
+	settings->s.user_claim = FUZZ_USER_CLAIM;
+	settings->s.token_types = relaxed ? "" : FUZZ_TOKEN_TYPES;
+	settings->s.require_exp = !relaxed;
+	settings->s.leeway = FUZZ_LEEWAY;
+	settings->s.now = FUZZ_NOW;
+}
+
+void
+fuzz_ring_settings(FuzzSettings *settings)
+{
+	fuzz_settings(settings, 0, 0, FUZZ_OLD_SECRET);
+	settings->keys[0].kid = FUZZ_OLD_KID;
+	settings->keys[0].alg = FUZZ_OLD_ALG;
+	settings->keys[1].bytes = (const unsigned char *) FUZZ_SECRET;
+	settings->keys[1].len = strlen(FUZZ_SECRET);
+	settings->keys[1].kid = FUZZ_KID;
+	settings->s.nkeys = 2;
+}
+
+int
+fuzz_signature_verified(JwtVerifyResult result)
+{
+	switch (result)
+	{
+		case JWT_VERIFY_MISSING:
+		case JWT_VERIFY_TOO_LONG:
+		case JWT_VERIFY_MALFORMED:
+		case JWT_VERIFY_BAD_SIGNATURE:
+		case JWT_VERIFY_BAD_KID:
+		case JWT_VERIFY_NO_KEY:
+		case JWT_VERIFY_OUT_OF_MEMORY:
+			return 0;
+		default:
+			return 1;
+	}
+}
+
+void
+fuzz_check_ring(JwtVerifyResult single, int64_t user_single,
+				JwtVerifyResult ring, int64_t user_ring,
+				const char *token, size_t len)
+{
+	switch (single)
+	{
+		case JWT_VERIFY_MISSING:
+		case JWT_VERIFY_TOO_LONG:
+		case JWT_VERIFY_MALFORMED:
+		case JWT_VERIFY_BAD_KID:
+			if (ring != single)
+				fuzz_fail("the key ring changed a verdict made before any key is chosen",
+						  token, len);
+			return;
+		case JWT_VERIFY_BAD_SIGNATURE:
+			return;				/* the old key may verify it */
+		default:
+			if (ring != single && ring != JWT_VERIFY_NO_KEY &&
+				ring != JWT_VERIFY_BAD_SIGNATURE)
+				fuzz_fail("the key ring changed a verdict other than by leaving the key out",
+						  token, len);
+			if (ring == JWT_VERIFY_OK && user_ring != user_single)
+				fuzz_fail("the key ring changed the user id", token, len);
+			return;
+	}
 }
 
 JwtVerifyResult
@@ -140,6 +207,25 @@ fuzz_check_audience(JwtVerifyResult without_aud, int64_t user_without,
 	}
 	else if (with_aud != without_aud)
 		fuzz_fail("requiring an audience changed an earlier refusal", token, len);
+}
+
+void
+fuzz_check_relaxed(JwtVerifyResult strict, int64_t user_strict,
+				   JwtVerifyResult relaxed, int64_t user_relaxed,
+				   const char *token, size_t len)
+{
+	if (strict == JWT_VERIFY_NO_EXP || strict == JWT_VERIFY_BAD_TOKEN_TYPE)
+	{
+		if (relaxed != JWT_VERIFY_OK && relaxed != JWT_VERIFY_BAD_AUDIENCE &&
+			relaxed != JWT_VERIFY_BAD_USER)
+			fuzz_fail("relaxing the rules gave a verdict of an earlier check",
+					  token, len);
+	}
+	else if (relaxed != strict)
+		fuzz_fail("relaxing the rules changed a verdict they do not make",
+				  token, len);
+	else if (strict == JWT_VERIFY_OK && user_relaxed != user_strict)
+		fuzz_fail("relaxing the rules changed the user id", token, len);
 }
 
 static int

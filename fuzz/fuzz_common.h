@@ -20,9 +20,19 @@
 #define FUZZ_SECRET "invite-api-fuzz-secret-0123456789abcdef"
 /* Another secret of the same length: nothing signed with it may pass. */
 #define FUZZ_WRONG_SECRET "invite-api-fuzz-secret-0123456789abcdeF"
+/*
+ * The key ring of a rotation: the old key, for HS512 only, with kid "old",
+ * and FUZZ_SECRET with kid "current".
+ */
+#define FUZZ_OLD_SECRET "invite-api-fuzz-old-key-0123456789abcdef"
+#define FUZZ_OLD_KID "old"
+#define FUZZ_OLD_ALG "HS512"
+#define FUZZ_KID "current"
 #define FUZZ_AUDIENCE "invite-api"
 #define FUZZ_USER_CLAIM "user_id"
 #define FUZZ_LEEWAY 30.0
+/* The rules' defaults; the relaxed settings require no exp and any type. */
+#define FUZZ_TOKEN_TYPES "access"
 /* 2023-11-14 22:13:20 UTC; seeds expire an hour later. */
 #define FUZZ_NOW 1700000000.0
 
@@ -31,9 +41,37 @@
 /* Room for the longest HMAC, base64url-encoded. */
 #define FUZZ_MAX_SIG_B64 FUZZ_B64_SIZE(EVP_MAX_MD_SIZE)
 
-/* Settings with or without the required audience. */
-extern void fuzz_settings(JwtVerifySettings *settings, int with_audience,
-						  const char *secret);
+/* Verification settings and the keys they point to. */
+typedef struct FuzzSettings
+{
+	JwtVerifySettings s;
+	JwtKey		keys[2];
+} FuzzSettings;
+
+/*
+ * Settings with one key (secret, no kid, any algorithm), with or without the
+ * required audience, with the rules' defaults (exp required, token_type
+ * "access") or relaxed (neither).
+ */
+extern void fuzz_settings(FuzzSettings *settings, int with_audience,
+						  int relaxed, const char *secret);
+
+/* The rules' defaults, no audience, and the key ring of a rotation. */
+extern void fuzz_ring_settings(FuzzSettings *settings);
+
+/*
+ * The key ring against the single FUZZ_SECRET: the screen and a "kid" that
+ * is not a string are judged alike; otherwise the ring gives the same
+ * verdict, or refuses because the header's kid or alg leaves FUZZ_SECRET
+ * out (NO_KEY, or BAD_SIGNATURE when only the old key is tried), or -- when
+ * the single key refused the signature -- may verify with the old key.
+ */
+extern void fuzz_check_ring(JwtVerifyResult single, int64_t user_single,
+							JwtVerifyResult ring, int64_t user_ring,
+							const char *token, size_t len);
+
+/* Did the verdict get past the signature (a key verified it)? */
+extern int	fuzz_signature_verified(JwtVerifyResult result);
 
 /*
  * jwt_verify() run twice on the same input, with different values left in
@@ -53,6 +91,15 @@ extern void fuzz_check_audience(JwtVerifyResult without_aud,
 								JwtVerifyResult with_aud,
 								int64_t user_with,
 								const char *token, size_t len);
+
+/*
+ * Relaxing the rules (no exp required, any token_type) only turns NO_EXP or
+ * BAD_TOKEN_TYPE into a verdict of a later check (OK, BAD_AUDIENCE,
+ * BAD_USER); aborts on anything else.
+ */
+extern void fuzz_check_relaxed(JwtVerifyResult strict, int64_t user_strict,
+							   JwtVerifyResult relaxed, int64_t user_relaxed,
+							   const char *token, size_t len);
 
 /* Whether "Bearer " prefixes can be added to this input and change nothing. */
 extern int	fuzz_can_prefix_bearer(const char *token, size_t len);

@@ -13,10 +13,16 @@
  *	- fuzz_verify()'s: deterministic, result within the enum, a user id
  *	  exactly when OK;
  *	- requiring an audience only turns OK or BAD_USER into BAD_AUDIENCE;
+ *	- relaxing the rules (exp required, token_type "access") only turns
+ *	  NO_EXP or BAD_TOKEN_TYPE into a later check's verdict;
+ *	- a key ring (an old key for HS512 with kid "old", the secret with kid
+ *	  "current") judges as the single secret does but where the header's
+ *	  kid or alg leaves the secret out, or where the old key verifies;
  *	- the screen's results (MISSING, TOO_LONG, MALFORMED) agree with an
  *	  independent reading of jwt_verify.h's rules;
- *	- an OK token's third part is an HMAC-SHA2 of the first two with the
- *	  secret, computed here with OpenSSL;
+ *	- a token that got past the signature has a third part that is an
+ *	  HMAC-SHA2 of the first two with the secret (or, for the ring, with the
+ *	  old key), computed here with OpenSSL;
  *	- a "Bearer " prefix, in any case and spacing, changes nothing.
  */
 #include <stdlib.h>
@@ -97,7 +103,7 @@ expected_screen(const char **start, size_t *len)
 
 /* Is token = h.p.s with s = base64url(HMAC-SHA2(secret, "h.p"))? */
 static int
-signed_with_secret(const char *token, size_t len)
+signed_with(const char *secret, const char *token, size_t len)
 {
 	const EVP_MD *mds[3] = {EVP_sha256(), EVP_sha384(), EVP_sha512()};
 	const char *last_dot = NULL;
@@ -110,7 +116,7 @@ signed_with_secret(const char *token, size_t len)
 		return 0;
 	for (int i = 0; i < 3; i++)
 	{
-		size_t		sig_len = fuzz_sign(mds[i], FUZZ_SECRET, token,
+		size_t		sig_len = fuzz_sign(mds[i], secret, token,
 										last_dot - token, sig);
 
 		if (sig_len == (size_t) (token + len - last_dot - 1) &&
@@ -126,22 +132,36 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *token = (const char *) data;
 	const char *bare = token;
 	size_t		bare_len = size;
-	JwtVerifySettings plain;
-	JwtVerifySettings with_aud;
+	FuzzSettings plain;
+	FuzzSettings with_aud;
+	FuzzSettings relaxed;
+	FuzzSettings ring;
 	JwtVerifyResult result;
 	JwtVerifyResult result_aud;
+	JwtVerifyResult result_relaxed;
+	JwtVerifyResult result_ring;
 	JwtVerifyResult screen;
 	int64_t		user;
 	int64_t		user_aud;
+	int64_t		user_relaxed;
+	int64_t		user_ring;
 
-	fuzz_settings(&plain, 0, FUZZ_SECRET);
-	fuzz_settings(&with_aud, 1, FUZZ_SECRET);
+	fuzz_settings(&plain, 0, 0, FUZZ_SECRET);
+	fuzz_settings(&with_aud, 1, 0, FUZZ_SECRET);
+	fuzz_settings(&relaxed, 0, 1, FUZZ_SECRET);
+	fuzz_ring_settings(&ring);
 
-	result = fuzz_verify(token, size, &plain, &user);
-	result_aud = fuzz_verify(token, size, &with_aud, &user_aud);
+	result = fuzz_verify(token, size, &plain.s, &user);
+	result_aud = fuzz_verify(token, size, &with_aud.s, &user_aud);
+	result_relaxed = fuzz_verify(token, size, &relaxed.s, &user_relaxed);
+	result_ring = fuzz_verify(token, size, &ring.s, &user_ring);
 	fuzz_trace("plain", result, user);
 	fuzz_trace("audience", result_aud, user_aud);
+	fuzz_trace("relaxed", result_relaxed, user_relaxed);
+	fuzz_trace("ring", result_ring, user_ring);
 	fuzz_check_audience(result, user, result_aud, user_aud, token, size);
+	fuzz_check_relaxed(result, user, result_relaxed, user_relaxed, token, size);
+	fuzz_check_ring(result, user, result_ring, user_ring, token, size);
 
 	screen = expected_screen(&bare, &bare_len);
 	if (screen != JWT_VERIFY_OK && result != screen)
@@ -151,8 +171,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 									result == JWT_VERIFY_MALFORMED))
 		fuzz_fail("a well-formed token was refused as malformed", token, size);
 
-	if (result == JWT_VERIFY_OK && !signed_with_secret(bare, bare_len))
-		fuzz_fail("accepted a token not signed with the secret", token, size);
+	if ((fuzz_signature_verified(result) ||
+		 fuzz_signature_verified(result_relaxed)) &&
+		!signed_with(FUZZ_SECRET, bare, bare_len))
+		fuzz_fail("verified a token not signed with the secret", token, size);
+	if (fuzz_signature_verified(result_ring) &&
+		!signed_with(FUZZ_SECRET, bare, bare_len) &&
+		!signed_with(FUZZ_OLD_SECRET, bare, bare_len))
+		fuzz_fail("the key ring verified a token signed with neither of its keys",
+				  token, size);
 
 	if (fuzz_can_prefix_bearer(token, size))
 	{
@@ -163,7 +190,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int64_t		user_prefixed;
 		JwtVerifyResult result_prefixed;
 
-		result_prefixed = fuzz_verify(prefixed, prefixed_len, &plain,
+		result_prefixed = fuzz_verify(prefixed, prefixed_len, &plain.s,
 									  &user_prefixed);
 		free(prefixed);
 		if (result_prefixed != result || user_prefixed != user)

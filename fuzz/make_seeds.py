@@ -21,10 +21,16 @@ import hmac
 import json
 import os
 import shutil
+import sys
+
+# Some seeds nest thousands deep; Python's parser recurses.
+sys.setrecursionlimit(100000)
 
 # Keep in step with fuzz_common.h.
 SECRET = b"invite-api-fuzz-secret-0123456789abcdef"
 WRONG_SECRET = b"invite-api-fuzz-secret-0123456789abcdeF"
+# The key ring: the old key (kid "old", HS512 only) and SECRET (kid "current").
+OLD_SECRET = b"invite-api-fuzz-old-key-0123456789abcdef"
 AUDIENCE = "invite-api"
 NOW = 1700000000
 LEEWAY = 30
@@ -67,6 +73,37 @@ def token(payload, alg="HS256", header=None, secret=SECRET, sign_alg=None):
     return signing_input + "." + sign(signing_input, sign_alg or alg, secret)
 
 
+# The verdicts of the checks after the rules, which the rules can preempt.
+LATER = ("OK", "BAD_AUDIENCE", "BAD_USER")
+
+
+def payload_of(tok):
+    """The claims of a token (Bearer and blanks stripped), or None."""
+    parts = tok.strip(" \t")
+    if parts[:6].lower() == "bearer" and (len(parts) == 6 or parts[6] in " \t"):
+        parts = parts[6:].strip(" \t")
+    parts = parts.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        return json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except ValueError:
+        return None
+
+
+def strict(relaxed, claims):
+    """The verdict with the rules' defaults (exp required, token_type
+    "access"), from the verdict without them: the rules are checked after
+    the times, before the audience and the user."""
+    if relaxed not in LATER or not isinstance(claims, dict):
+        return relaxed
+    if "exp" not in claims:
+        return "NO_EXP"
+    if "token_type" in claims and claims["token_type"] != "access":
+        return "BAD_TOKEN_TYPE"
+    return relaxed
+
+
 def platform(user_id=42, **extra):
     """The platform issuer's access-token claims."""
     claims = {
@@ -81,18 +118,19 @@ def platform(user_id=42, **extra):
 
 
 def raw_seeds():
-    """(name, token, result without audience, result with it, user id)."""
+    """(name, token, result without audience, result with it, user id),
+    the results without the rules on exp and token_type."""
     good = token(platform())
     head, body, sig = good.split(".")
     out = []
 
-    def add(name, tok, plain, audience=None, user=None):
+    def add(name, tok, plain, audience=None, user=None, ring=None):
         if audience is None:
             # the audience is checked after the times, before the user
             audience = "BAD_AUDIENCE" if plain in ("OK", "BAD_USER") else plain
         if user is None:
-            user = 42 if "OK" in (plain, audience) else 0
-        out.append((name, tok, plain, audience, user))
+            user = 42 if "OK" in (plain, audience, ring) else 0
+        out.append((name, tok, plain, audience, user, plain if ring is None else ring))
 
     # What the issuers make.
     for alg in DIGESTS:
@@ -107,6 +145,38 @@ def raw_seeds():
         token(compact({"user_id": 5, "aud": [AUDIENCE, "other"], "iat": NOW, "nbf": NOW})),
         "OK", "OK", user=5)
     add("no_exp", token({"user_id": 42}), "OK")
+
+    # The rules: a refresh token of the same issuer, token types that are
+    # not the string "access", a token without exp (the results here are
+    # those without the rules; main() derives those with them).
+    add("refresh_token", token(platform(token_type="refresh")), "OK")
+    add("token_type_escaped", token(compact(platform(token_type="x")).replace(
+        '"x"', '"acc\\u0065ss"')), "OK")
+    add("token_type_upper", token(platform(token_type="Access")), "OK")
+    add("token_type_array", token(platform(token_type=["access"])), "OK")
+    add("token_type_null", token(platform(token_type=None)), "OK")
+    add("refresh_no_exp", token({"token_type": "refresh", "user_id": 42}), "OK")
+    add("refresh_expired", token(platform(token_type="refresh", exp=NOW - 3600)), "EXPIRED")
+
+    # Keys chosen by kid, against the key ring (the old key for HS512 with
+    # kid "old", SECRET with kid "current"); one key without kid otherwise.
+    def kid_header(kid, alg="HS256"):
+        return '{"alg":"%s","typ":"JWT","kid":%s}' % (alg, kid)
+    add("kid_current", token(platform(), header=kid_header('"current"')), "OK", ring="OK")
+    add("kid_unknown", token(platform(), header=kid_header('"2019"')), "OK", ring="NO_KEY")
+    add("kid_old_hs512", token(platform(), "HS512", header=kid_header('"old"', "HS512"),
+                               secret=OLD_SECRET), "BAD_SIGNATURE", ring="OK")
+    add("kid_old_hs256", token(platform(), header=kid_header('"old"'), secret=OLD_SECRET),
+        "BAD_SIGNATURE", ring="NO_KEY")
+    add("kid_old_signed_with_current", token(platform(), "HS512", header=kid_header('"old"', "HS512")),
+        "OK", ring="BAD_SIGNATURE")
+    add("no_kid_old_key_hs512", token(platform(), "HS512", secret=OLD_SECRET),
+        "BAD_SIGNATURE", ring="OK")
+    add("no_kid_old_key_hs256", token(platform(), secret=OLD_SECRET), "BAD_SIGNATURE")
+    add("kid_number", token(platform(), header=kid_header("5")), "BAD_KID")
+    add("kid_null", token(platform(), header=kid_header("null")), "BAD_KID")
+    add("kid_twice", token(platform(), header='{"alg":"HS256","kid":"old","kid":"current"}'),
+        "OK", ring="OK")
 
     # Bearer prefixes and blanks.
     add("bearer", "Bearer " + good, "OK")
@@ -181,7 +251,8 @@ def raw_seeds():
     add("duplicate_user_id", token('{"user_id":1,"user_id":42}'), "BAD_PAYLOAD")
     add("duplicate_exp", token('{"user_id":42,"exp":%d,"exp":%d}' % (NOW - 999, NOW + 999)),
         "BAD_PAYLOAD")
-    add("duplicate_other_claim", token('{"user_id":42,"x":1,"x":2}'), "OK")
+    # Any name twice, claim or not, at any depth: refused as RFC 7519 allows.
+    add("duplicate_other_claim", token('{"user_id":42,"x":1,"x":2}'), "BAD_PAYLOAD")
     add("escaped_claim_name", token('{"user\\u005fid":42}'), "OK")
     add("deep_nesting_2000", token('{"user_id":42,"x":' + "[" * 2000 + "]" * 2000 + "}"),
         "OK")
@@ -237,10 +308,11 @@ def raw_seeds():
 
 
 def claims_seeds():
-    """(name, input, result).  Mode bytes '@'..'O': see jwt_claims_fuzz.c."""
+    """(name, input, result without the rules on exp and token_type, user).
+    Mode bytes '@'..'O': see jwt_claims_fuzz.c."""
     out = []
 
-    def add(name, mode, payload, result, user=0, header=None):
+    def add(name, mode, payload, result, user=0, header=None, ring=None):
         if not isinstance(payload, (str, bytes)):
             payload = compact(payload)
         if isinstance(payload, str):
@@ -248,11 +320,23 @@ def claims_seeds():
         data = mode.encode()
         if header is not None:
             data += header.encode() + b"\n"
-        out.append((name, data + payload, result, user))
+        out.append((name, data + payload, result, user, result if ring is None else ring))
 
     # Mode: '@' HS256 (or as the header says), 'A' HS256, 'B' HS384,
-    # 'C' HS512; +4 requires the audience; +8 also tries "Bearer ".
+    # 'C' HS512; +4 requires the audience; +8 also tries "Bearer "; +16
+    # ('P'..'_') signs with the key ring's old key.
     add("platform", "@", platform(), "OK", 42)
+    add("ring_old_key", "P", platform(), "BAD_SIGNATURE", 42,
+        header='{"alg":"HS512","kid":"old"}', ring="OK")
+    add("ring_old_key_hs256", "P", platform(), "BAD_SIGNATURE",
+        header='{"alg":"HS256","kid":"old"}', ring="NO_KEY")
+    add("ring_current", "@", platform(), "OK", 42, header='{"alg":"HS256","kid":"current"}',
+        ring="OK")
+    add("kid_not_a_string", "@", platform(), "BAD_KID", header='{"alg":"HS256","kid":["old"]}')
+    add("refresh", "@", platform(token_type="refresh"), "OK", 42)
+    add("token_type_number", "D", platform(token_type=1, aud=AUDIENCE), "OK", 42)
+    add("token_type_escaped", "@", compact(platform()).replace('"access"', '"\\u0061ccess"'),
+        "OK", 42)
     add("platform_hs384", "B", platform(), "OK", 42)
     add("platform_hs512_bearer", "K", platform(), "OK", 42)
     add("platform_audience_missing", "D", platform(), "BAD_AUDIENCE")
@@ -296,7 +380,8 @@ def claims_seeds():
     add("exp_within_leeway", "@", {"user_id": 1, "exp": NOW - LEEWAY + 0.25}, "OK", 1)
     add("exp_at_leeway", "@", {"user_id": 1, "exp": NOW - LEEWAY}, "EXPIRED")
     add("nbf_at_leeway", "@", {"user_id": 1, "nbf": NOW + LEEWAY}, "OK", 1)
-    add("exp_tiny", "@", '{"user_id":1,"exp":1e-400}', "BAD_TIME")
+    # jansson reads an underflowing real as 0: long expired.
+    add("exp_tiny", "@", '{"user_id":1,"exp":1e-400}', "EXPIRED")
     add("deep", "@", '{"user_id":1,"x":' + "{\"a\":" * 1000 + "1" + "}" * 1000 + "}",
         "OK", 1)
     return out
@@ -317,17 +402,32 @@ def main():
     raw = raw_seeds()
     claims = claims_seeds()
     write_dir(os.path.join(HERE, "corpus", "jwt_verify_fuzz"),
-              [(name, tok) for name, tok, _, _, _ in raw])
+              [(name, tok) for name, tok, _, _, _, _ in raw])
     write_dir(os.path.join(HERE, "corpus", "jwt_claims_fuzz"),
-              [(name, data) for name, data, _, _ in claims])
+              [(name, data) for name, data, _, _, _ in claims])
     lines = []
-    for name, _, plain, audience, user in raw:
-        lines.append("jwt_verify_fuzz/%s plain=%s user=%d audience=%s user=%d" % (
+    # The seeds' verdicts are written without the rules (relaxed); with them
+    # (plain, audience, signed) they follow from the claims.
+    for name, tok, relaxed, relaxed_aud, user, relaxed_ring in raw:
+        payload = payload_of(tok)
+        plain, audience = strict(relaxed, payload), strict(relaxed_aud, payload)
+        ring = strict(relaxed_ring, payload)
+        lines.append(("jwt_verify_fuzz/%s plain=%s user=%d audience=%s user=%d relaxed=%s user=%d"
+                      " ring=%s user=%d") % (
             name, plain, user if plain == "OK" else 0,
-            audience, user if audience == "OK" else 0))
-    for name, _, result, user in claims:
-        lines.append("jwt_claims_fuzz/%s signed=%s user=%d" % (
-            name, result, user if result == "OK" else 0))
+            audience, user if audience == "OK" else 0,
+            relaxed, user if relaxed == "OK" else 0,
+            ring, user if ring == "OK" else 0))
+    for name, data, relaxed, user, relaxed_ring in claims:
+        try:
+            payload = json.loads(data[1:].split(b"\n", 1)[-1])
+        except ValueError:
+            payload = None
+        result, ring = strict(relaxed, payload), strict(relaxed_ring, payload)
+        lines.append("jwt_claims_fuzz/%s signed=%s user=%d relaxed=%s user=%d ring=%s user=%d" % (
+            name, result, user if result == "OK" else 0,
+            relaxed, user if relaxed == "OK" else 0,
+            ring, user if ring == "OK" else 0))
     with open(os.path.join(HERE, "seeds.expected"), "w") as f:
         f.write("# written by make_seeds.py: seed, then what the target prints\n")
         f.write("\n".join(sorted(lines)) + "\n")

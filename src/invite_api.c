@@ -22,19 +22,28 @@
 #include "utils/jsonb.h"
 
 #include "auth.h"
+#include "entry_points.h"
 #include "invite_query.h"
 #include "invite_write.h"
+#include "log_redact.h"
 #include "page_json.h"
 #include "settings.h"
 
 PG_MODULE_MAGIC;
 
-void		_PG_init(void);
-
+/*
+ * Define the settings.  The library must be preloaded: how it is being
+ * loaded is recorded here, where it can be told, and checked by every entry
+ * point (auth.c).  Preloaded, it keeps the key out of the server log, the
+ * postmaster's included when it is in shared_preload_libraries.
+ */
 void
 _PG_init(void)
 {
+	auth_record_load();
 	settings_init();
+	if (auth_preloaded())
+		log_redact_install();
 }
 
 /*

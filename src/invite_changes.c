@@ -27,6 +27,8 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 
+#include "entry_points.h"
+
 
 /* What changed, key by key, for each kind of statement. */
 #define INSERTED_KEYS \

@@ -8,11 +8,32 @@
  * backend crashes on the first valid token.  Opened with RTLD_DEEPBIND,
  * libjwt and jansson resolve their symbols among themselves first.
  *
+ * Under RTLD_DEEPBIND, libjwt's and jansson's calls to malloc() and free()
+ * bind to glibc's, while what libc allocates on their behalf (strdup(), for
+ * one) comes from whatever malloc() the process's global scope has.  With a
+ * replacement allocator interposed (LD_PRELOAD=libjemalloc.so.2) one heap
+ * allocates and the other frees: glibc aborts the backend in jwt_decode()
+ * ("free(): invalid pointer").  libjwt 1.10 has no allocator hooks, so such a
+ * process refuses to load it.
+ *
  * Sanitizer runtimes refuse RTLD_DEEPBIND; a build outside the server (the
  * fuzzer), where no symbol clashes, defines JWT_LOADER_DLOPEN_FLAGS.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE				/* RTLD_DEEPBIND, dladdr() */
+#endif
+
 #include <dlfcn.h>
 #include <stddef.h>
+#include <stdio.h>
+
+/* Valgrind replaces every allocator of the process alike. */
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define JWT_LOADER_HAVE_VALGRIND 1
+#endif
+#endif
 
 #include "jwt_loader.h"
 
@@ -37,6 +58,48 @@ already_loaded(const char *soname)
 	dlclose(handle);
 	return 1;
 }
+
+#ifdef RTLD_DEEPBIND
+/*
+ * The allocator function that the process's global scope takes from
+ * somewhere else than libc, or NULL when there is none; *from is set to the
+ * object that defines it.
+ */
+static const char *
+interposed_allocator(const char **from)
+{
+	static const char *const names[] = {"malloc", "free", "calloc", "realloc"};
+	size_t		n = sizeof(names) / sizeof(names[0]);
+	void	   *libc;
+	const char *found = NULL;
+
+	*from = "an unknown object";
+#ifdef JWT_LOADER_HAVE_VALGRIND
+	if (RUNNING_ON_VALGRIND)
+		return NULL;
+#endif
+	libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+	if (libc == NULL)
+		return "malloc";		/* not glibc: cannot tell, so do not trust */
+
+	for (size_t i = 0; i < n && found == NULL; i++)
+	{
+		void	   *global = dlsym(RTLD_DEFAULT, names[i]);
+		void	   *own = dlsym(libc, names[i]);
+		Dl_info		info;
+
+		if (global != own)
+		{
+			found = names[i];
+			if (global != NULL && dladdr(global, &info) &&
+				info.dli_fname != NULL)
+				*from = info.dli_fname;
+		}
+	}
+	dlclose(libc);
+	return found;
+}
+#endif
 
 /* Resolve one symbol; NULL when it is missing. */
 static void *
@@ -68,6 +131,26 @@ jwt_library_load(const char **error)
 		return NULL;
 	}
 
+#ifdef RTLD_DEEPBIND
+	if ((JWT_LOADER_DLOPEN_FLAGS) & RTLD_DEEPBIND)
+	{
+		static char message[512];
+		const char *from;
+		const char *function = interposed_allocator(&from);
+
+		if (function != NULL)
+		{
+			snprintf(message, sizeof(message),
+					 "%s() comes from %s, not from libc (a replacement allocator in LD_PRELOAD?): "
+					 "libjwt, opened with its own symbol scope, would free memory that the other "
+					 "allocator allocated, and abort the backend.  Start the server without it.",
+					 function, from);
+			*error = message;
+			return NULL;
+		}
+	}
+#endif
+
 	handle = dlopen(LIBJWT_SONAME, JWT_LOADER_DLOPEN_FLAGS);
 	if (handle == NULL)
 	{
@@ -84,6 +167,22 @@ jwt_library_load(const char **error)
 	{
 		dlclose(handle);
 		*error = "libjwt lacks a function invite_api needs (libjwt 1.9 or later is required)";
+		return NULL;
+	}
+
+	/* jansson, found through libjwt's handle among its dependencies */
+	library.json_loadb = lookup(handle, "json_loadb", &missing);
+	library.json_delete = lookup(handle, "json_delete", &missing);
+	library.json_object_get = lookup(handle, "json_object_get", &missing);
+	library.json_string_value = lookup(handle, "json_string_value", &missing);
+	library.json_integer_value = lookup(handle, "json_integer_value", &missing);
+	library.json_number_value = lookup(handle, "json_number_value", &missing);
+	library.json_array_size = lookup(handle, "json_array_size", &missing);
+	library.json_array_get = lookup(handle, "json_array_get", &missing);
+	if (missing)
+	{
+		dlclose(handle);
+		*error = "the jansson that libjwt links lacks a function invite_api needs (jansson 2.1 or later is required)";
 		return NULL;
 	}
 

@@ -6,14 +6,19 @@
  * must be kept away from (see screen_token).  The order is therefore:
  *
  *	1. screen the text: length, three non-empty base64url parts;
- *	2. jwt_decode() with the secret; insist on HS256/384/512, as the header
- *	   says it, with no "crit"; free everything libjwt allocated;
- *	3. decode the (now authenticated) payload with PostgreSQL's base64 and
- *	   JSON parser and check exp, nbf, aud and the user claim.
+ *	2. choose the keys the header's "kid" and "alg" allow;
+ *	3. jwt_decode() with each of them until one verifies; insist on
+ *	   HS256/384/512, as the header says it, with no "crit"; free everything
+ *	   libjwt allocated;
+ *	4. decode the (now authenticated) payload with PostgreSQL's base64, parse
+ *	   it with jansson (libjwt's JSON parser, so both read the same claims)
+ *	   and check exp, nbf, token_type, aud and the user claim as UTF-8,
+ *	   whatever the database encoding.
  *
  * Scratch memory comes from palloc (the caller's memory context in the
  * server, plain malloc in a frontend build); none of it is allocated while
- * libjwt's memory is live, so an out-of-memory error cannot leak it.
+ * libjwt's or jansson's memory is live, so an out-of-memory error cannot
+ * leak it.
  */
 #ifdef FRONTEND
 #include "postgres_fe.h"
@@ -26,42 +31,8 @@
 #include <string.h>
 
 #include "common/base64.h"
-#include "common/jsonapi.h"
-#include "mb/pg_wchar.h"
 
 #include "jwt_verify.h"
-
-/* PostgreSQL 16 made JSON semantic actions return an error code. */
-#if PG_VERSION_NUM >= 160000
-#define JSON_ACTION_RESULT JsonParseErrorType
-#define JSON_ACTION_DONE return JSON_SUCCESS
-#else
-#define JSON_ACTION_RESULT void
-#define JSON_ACTION_DONE return
-#endif
-
-/* Roles a top-level claim can play (one name may play several). */
-#define CLAIM_EXP	0x01
-#define CLAIM_NBF	0x02
-#define CLAIM_AUD	0x04
-#define CLAIM_USER	0x08
-
-/* What the payload walk found. */
-typedef struct ClaimsState
-{
-	const JwtVerifySettings *settings;
-	int			depth;			/* 1 inside the payload object */
-	int			roles;			/* roles of the current top-level claim */
-	int			seen;			/* roles whose claim was present */
-	int			valid;			/* roles whose claim had a usable value */
-	int			is_object;		/* the payload is a JSON object */
-	int			duplicate;		/* a checked claim appeared twice */
-	int			aud_wrong_type; /* aud, or one of its elements, not a string */
-	int			aud_match;
-	double		exp;
-	double		nbf;
-	int64_t		user_id;
-} ClaimsState;
 
 static const char *const reasons[] = {
 	[JWT_VERIFY_OK] = "The token is valid.",
@@ -71,10 +42,14 @@ static const char *const reasons[] = {
 	[JWT_VERIFY_BAD_SIGNATURE] = "The token signature is invalid, or its header or payload is not JSON.",
 	[JWT_VERIFY_BAD_ALGORITHM] = "The token is not signed with HS256, HS384 or HS512.",
 	[JWT_VERIFY_BAD_HEADER] = "The token header has a \"crit\" parameter, which is not supported.",
+	[JWT_VERIFY_BAD_KID] = "The token header's \"kid\" is not a string.",
+	[JWT_VERIFY_NO_KEY] = "No key is configured for the token's \"kid\" and \"alg\".",
 	[JWT_VERIFY_BAD_PAYLOAD] = "The token payload is not a JSON object with distinct claims.",
 	[JWT_VERIFY_BAD_TIME] = "The token's \"exp\" or \"nbf\" claim is not a number.",
 	[JWT_VERIFY_EXPIRED] = "The token has expired.",
 	[JWT_VERIFY_NOT_YET_VALID] = "The token is not valid yet.",
+	[JWT_VERIFY_NO_EXP] = "The token has no \"exp\" claim, and invite_api.jwt_require_exp is on.",
+	[JWT_VERIFY_BAD_TOKEN_TYPE] = "The token's \"token_type\" is not a string listed in invite_api.jwt_token_types.",
 	[JWT_VERIFY_BAD_AUDIENCE] = "The token is not meant for this audience.",
 	[JWT_VERIFY_BAD_USER] = "The token has no claim holding a user id.",
 	[JWT_VERIFY_OUT_OF_MEMORY] = "Out of memory while verifying the token.",
@@ -131,10 +106,11 @@ strip_bearer(const char **start, size_t *len)
  * a segment (a long token overflows the stack) and writes out of bounds on
  * empty segments.  Accept exactly three non-empty base64url segments, none
  * of a length that is 1 mod 4 (no base64 string has one).  On success set
- * *payload and *payload_len to the middle segment.
+ * *header_len to the first segment's length, and *payload and *payload_len
+ * to the middle segment.
  */
 static JwtVerifyResult
-screen_token(const char *token, size_t len,
+screen_token(const char *token, size_t len, size_t *header_len,
 			 const char **payload, size_t *payload_len)
 {
 	size_t		seglen[3] = {0, 0, 0};
@@ -162,17 +138,18 @@ screen_token(const char *token, size_t len,
 		if (seglen[i] == 0 || seglen[i] % 4 == 1)
 			return JWT_VERIFY_MALFORMED;
 
+	*header_len = seglen[0];
 	*payload = token + dot[0] + 1;
 	*payload_len = seglen[1];
 	return JWT_VERIFY_OK;
 }
 
 /*
- * Let libjwt check the signature.  Frees all libjwt memory before returning.
+ * Let libjwt check the signature with one key.  Frees all libjwt memory
+ * before returning.
  */
 static JwtVerifyResult
-check_signature(const JwtLibrary *lib, const char *token,
-				const JwtVerifySettings *settings)
+check_signature(const JwtLibrary *lib, const char *token, const JwtKey *key)
 {
 	jwt_t	   *jwt = NULL;
 	const char *header_alg;
@@ -182,11 +159,10 @@ check_signature(const JwtLibrary *lib, const char *token,
 	int			rc;
 
 	/* A NULL or empty key makes jwt_decode() skip verification. */
-	if (settings->secret == NULL || settings->secret_len == 0 ||
-		settings->secret_len > INT32_MAX)
+	if (key->bytes == NULL || key->len == 0 || key->len > INT32_MAX)
 		return JWT_VERIFY_BAD_SIGNATURE;
 
-	rc = lib->decode(&jwt, token, settings->secret, (int) settings->secret_len);
+	rc = lib->decode(&jwt, token, key->bytes, (int) key->len);
 	if (rc != 0)
 	{
 		if (jwt != NULL)
@@ -259,15 +235,67 @@ decode_segment(const char *segment, size_t len, int *decoded_len)
 	return out;
 }
 
-/* A JSON number token as a double; 0 unless it parses whole. */
-static int
-parse_number(const char *text, double *value)
+/*
+ * Mark in candidate[] the keys that the header's "kid" and "alg" allow:
+ * with a kid, a key with another kid is left out (keys without one are
+ * tried for any); with an alg, a key meant for another algorithm is.  The
+ * header is read with jansson as libjwt reads it (the last of a name given
+ * twice counts).  A header that is not a JSON object leaves every key in:
+ * libjwt refuses the token.
+ */
+static JwtVerifyResult
+choose_keys(const JwtLibrary *lib, const char *segment, size_t segment_len,
+			const JwtVerifySettings *settings, bool *candidate)
 {
-	char	   *end;
+	char	   *json;
+	int			json_len;
+	json_t	   *header = NULL;
+	json_error_t error;
+	JwtVerifyResult result = JWT_VERIFY_NO_KEY;
 
-	errno = 0;
-	*value = strtod(text, &end);
-	return end != text && *end == '\0' && errno != ERANGE;
+	json = decode_segment(segment, segment_len, &json_len);
+	if (json != NULL)
+		header = lib->json_loadb(json, (size_t) json_len, 0, &error);
+
+	if (header == NULL || !json_is_object(header))
+	{
+		for (int i = 0; i < settings->nkeys; i++)
+			candidate[i] = true;
+		result = settings->nkeys > 0 ? JWT_VERIFY_OK : JWT_VERIFY_NO_KEY;
+	}
+	else
+	{
+		json_t	   *kid = lib->json_object_get(header, "kid");
+		json_t	   *alg = lib->json_object_get(header, "alg");
+		const char *kid_text = NULL;
+		const char *alg_text = NULL;
+
+		if (kid != NULL && !json_is_string(kid))
+			result = JWT_VERIFY_BAD_KID;
+		else
+		{
+			if (kid != NULL)
+				kid_text = lib->json_string_value(kid);
+			if (alg != NULL && json_is_string(alg))
+				alg_text = lib->json_string_value(alg);
+			for (int i = 0; i < settings->nkeys; i++)
+			{
+				const JwtKey *key = &settings->keys[i];
+
+				candidate[i] =
+					(kid_text == NULL || key->kid == NULL ||
+					 strcmp(kid_text, key->kid) == 0) &&
+					(key->alg == NULL ||
+					 (alg_text != NULL && strcmp(alg_text, key->alg) == 0));
+				if (candidate[i])
+					result = JWT_VERIFY_OK;
+			}
+		}
+	}
+	jwt_json_release(lib, header);
+	if (json != NULL)
+		pfree(json);
+	return result;
 }
 
 /*
@@ -275,240 +303,238 @@ parse_number(const char *text, double *value)
  * digits, within bigint.
  */
 static int
-parse_user_id(const char *text, JsonTokenType type, int64_t *value)
+parse_user_id(const JwtLibrary *lib, json_t *claim, int64_t *value)
 {
-	const char *digits = text;
+	const char *digits;
 	char	   *end;
 	long long	parsed;
 
-	if (type == JSON_TOKEN_NUMBER && *digits == '-')
-		digits++;
-	else if (type != JSON_TOKEN_STRING && type != JSON_TOKEN_NUMBER)
+	if (json_is_integer(claim))
+	{
+		*value = (int64_t) lib->json_integer_value(claim);
+		return 1;
+	}
+	if (!json_is_string(claim))
 		return 0;
+
+	digits = lib->json_string_value(claim);
 	if (*digits == '\0')
 		return 0;
 	for (const char *p = digits; *p; p++)
 		if (*p < '0' || *p > '9')
 			return 0;
-
 	errno = 0;
-	parsed = strtoll(text, &end, 10);
+	parsed = strtoll(digits, &end, 10);
 	if (errno == ERANGE || *end != '\0')
 		return 0;
 	*value = (int64_t) parsed;
 	return 1;
 }
 
-static JSON_ACTION_RESULT
-claims_object_start(void *arg)
-{
-	ClaimsState *state = arg;
-
-	if (state->depth == 0)
-		state->is_object = 1;
-	else if (state->depth >= 1 && (state->roles & CLAIM_AUD))
-		state->aud_wrong_type = 1;
-	state->depth++;
-	JSON_ACTION_DONE;
-}
-
-static JSON_ACTION_RESULT
-claims_array_start(void *arg)
-{
-	ClaimsState *state = arg;
-
-	/* aud may be an array of strings; nothing deeper */
-	if (state->depth >= 2 && (state->roles & CLAIM_AUD))
-		state->aud_wrong_type = 1;
-	state->depth++;
-	JSON_ACTION_DONE;
-}
-
-static JSON_ACTION_RESULT
-claims_struct_end(void *arg)
-{
-	ClaimsState *state = arg;
-
-	state->depth--;
-	JSON_ACTION_DONE;
-}
-
-static JSON_ACTION_RESULT
-claims_field_start(void *arg, char *fname, bool isnull pg_attribute_unused())
-{
-	ClaimsState *state = arg;
-
-	if (state->depth == 1)
-	{
-		state->roles = 0;
-		if (strcmp(fname, "exp") == 0)
-			state->roles |= CLAIM_EXP;
-		if (strcmp(fname, "nbf") == 0)
-			state->roles |= CLAIM_NBF;
-		if (strcmp(fname, "aud") == 0)
-			state->roles |= CLAIM_AUD;
-		if (strcmp(fname, state->settings->user_claim) == 0)
-			state->roles |= CLAIM_USER;
-
-		/* jansson keeps the last of duplicate keys; refuse the ambiguity */
-		if (state->seen & state->roles)
-			state->duplicate = 1;
-		state->seen |= state->roles;
-	}
-
-	/*
-	 * The name is ours to free, and nothing needs it later (the end action
-	 * is handed the same pointer but does not read it).  Freeing it here
-	 * rather than there leaks nothing when the value fails to parse.
-	 */
-	pfree(fname);
-	JSON_ACTION_DONE;
-}
-
-static JSON_ACTION_RESULT
-claims_field_end(void *arg, char *fname pg_attribute_unused(),
-				 bool isnull pg_attribute_unused())
-{
-	ClaimsState *state = arg;
-
-	if (state->depth == 1)
-		state->roles = 0;
-	JSON_ACTION_DONE;
-}
-
-static JSON_ACTION_RESULT
-claims_scalar(void *arg, char *token, JsonTokenType type)
-{
-	ClaimsState *state = arg;
-	const char *audience = state->settings->audience;
-
-	if (state->depth == 1 && state->roles != 0)
-	{
-		double		number;
-
-		if ((state->roles & (CLAIM_EXP | CLAIM_NBF)) &&
-			type == JSON_TOKEN_NUMBER && parse_number(token, &number))
-		{
-			if (state->roles & CLAIM_EXP)
-			{
-				state->exp = number;
-				state->valid |= CLAIM_EXP;
-			}
-			if (state->roles & CLAIM_NBF)
-			{
-				state->nbf = number;
-				state->valid |= CLAIM_NBF;
-			}
-		}
-		if ((state->roles & CLAIM_USER) &&
-			parse_user_id(token, type, &state->user_id))
-			state->valid |= CLAIM_USER;
-	}
-
-	/* aud itself (depth 1) or an element of an aud array (depth 2) */
-	if ((state->depth == 1 || state->depth == 2) && (state->roles & CLAIM_AUD))
-	{
-		if (type != JSON_TOKEN_STRING)
-			state->aud_wrong_type = 1;
-		else if (audience != NULL && strcmp(token, audience) == 0)
-			state->aud_match = 1;
-	}
-
-	if (token != NULL)
-		pfree(token);
-	JSON_ACTION_DONE;
-}
-
-/* Parse the payload JSON and fill state; 0 when it is not valid JSON. */
+/* Is value one of the items of list (comma separated, blanks around)? */
 static int
-walk_claims(char *json, int len, ClaimsState *state)
+type_listed(const char *list, const char *value)
 {
-	JsonSemAction sem = {0};
-	JsonLexContext *lex;
-	JsonParseErrorType rc;
+	const char *p = list;
+	size_t		value_len = strlen(value);
 
-	sem.semstate = state;
-	sem.object_start = claims_object_start;
-	sem.object_end = claims_struct_end;
-	sem.array_start = claims_array_start;
-	sem.array_end = claims_struct_end;
-	sem.object_field_start = claims_field_start;
-	sem.object_field_end = claims_field_end;
-	sem.scalar = claims_scalar;
+	for (;;)
+	{
+		const char *item;
+		const char *end;
 
-#if PG_VERSION_NUM >= 170000
-	lex = makeJsonLexContextCstringLen(NULL, json, len, PG_UTF8, true);
-	rc = pg_parse_json(lex, &sem);
-	freeJsonLexContext(lex);
-#else
-	lex = makeJsonLexContextCstringLen(json, len, PG_UTF8, true);
-	rc = pg_parse_json(lex, &sem);
-	pfree(lex->strval->data);
-	pfree(lex->strval);
-	pfree(lex);
-#endif
-	return rc == JSON_SUCCESS;
+		while (is_space(*p))
+			p++;
+		item = p;
+		while (*p != '\0' && *p != ',')
+			p++;
+		end = p;
+		while (end > item && is_space(end[-1]))
+			end--;
+		if ((size_t) (end - item) == value_len &&
+			memcmp(item, value, value_len) == 0)
+			return 1;
+		if (*p == '\0')
+			return 0;
+		p++;
+	}
 }
 
-/* Check the claims of an authenticated payload. */
+/* Is the list of token types empty (nothing but blanks)? */
+static int
+list_is_blank(const char *list)
+{
+	if (list == NULL)
+		return 1;
+	while (is_space(*list))
+		list++;
+	return *list == '\0';
+}
+
+/* Is aud (a string, or an array of strings) for the audience? */
+static int
+audience_matches(const JwtLibrary *lib, json_t *aud, const char *audience)
+{
+	size_t		n;
+	int			found = 0;
+
+	if (json_is_string(aud))
+		return strcmp(lib->json_string_value(aud), audience) == 0;
+	if (!json_is_array(aud))
+		return 0;
+	/* every element must be a string, whether or not one matches */
+	n = lib->json_array_size(aud);
+	for (size_t i = 0; i < n; i++)
+	{
+		json_t	   *element = lib->json_array_get(aud, i);
+
+		if (!json_is_string(element))
+			return 0;
+		if (strcmp(lib->json_string_value(element), audience) == 0)
+			found = 1;
+	}
+	return found;
+}
+
+/*
+ * Judge the claims of a parsed, authenticated payload.  Allocates nothing:
+ * the caller frees the JSON afterwards, whatever the verdict.
+ */
 static JwtVerifyResult
-check_claims(const char *segment, size_t segment_len,
+judge_claims(const JwtLibrary *lib, json_t *claims,
 			 const JwtVerifySettings *settings, int64_t *user_id)
 {
-	ClaimsState state = {0};
+	json_t	   *exp = lib->json_object_get(claims, "exp");
+	json_t	   *nbf = lib->json_object_get(claims, "nbf");
+	json_t	   *user = lib->json_object_get(claims, settings->user_claim);
+	const char *audience = settings->audience;
+
+	if ((exp != NULL && !json_is_number(exp)) ||
+		(nbf != NULL && !json_is_number(nbf)))
+		return JWT_VERIFY_BAD_TIME;
+	if (exp != NULL &&
+		settings->now >= lib->json_number_value(exp) + settings->leeway)
+		return JWT_VERIFY_EXPIRED;
+	if (nbf != NULL &&
+		settings->now < lib->json_number_value(nbf) - settings->leeway)
+		return JWT_VERIFY_NOT_YET_VALID;
+	if (exp == NULL && settings->require_exp)
+		return JWT_VERIFY_NO_EXP;
+
+	/* a token without the claim is judged by the other rules */
+	if (!list_is_blank(settings->token_types))
+	{
+		json_t	   *type = lib->json_object_get(claims, "token_type");
+
+		if (type != NULL &&
+			(!json_is_string(type) ||
+			 !type_listed(settings->token_types, lib->json_string_value(type))))
+			return JWT_VERIFY_BAD_TOKEN_TYPE;
+	}
+
+	if (audience != NULL && audience[0] != '\0')
+	{
+		json_t	   *aud = lib->json_object_get(claims, "aud");
+
+		if (aud == NULL || !audience_matches(lib, aud, audience))
+			return JWT_VERIFY_BAD_AUDIENCE;
+	}
+
+	if (user == NULL || !parse_user_id(lib, user, user_id))
+		return JWT_VERIFY_BAD_USER;
+	return JWT_VERIFY_OK;
+}
+
+/*
+ * Check the claims of an authenticated payload: decode it, parse it with
+ * jansson (as libjwt did, but refusing duplicate names) and judge it.  The
+ * strings compared are UTF-8, as the token's JSON is: nothing is converted
+ * to the database encoding.
+ */
+static JwtVerifyResult
+check_claims(const JwtLibrary *lib, const char *segment, size_t segment_len,
+			 const JwtVerifySettings *settings, int64_t *user_id)
+{
 	char	   *json;
 	int			json_len;
-	int			parsed;
-	int			audience_required;
+	json_t	   *claims;
+	json_error_t error;
+	JwtVerifyResult result;
+	int64_t		user = 0;
 
 	json = decode_segment(segment, segment_len, &json_len);
 	if (json == NULL)
 		return JWT_VERIFY_MALFORMED;
-	state.settings = settings;
-	parsed = walk_claims(json, json_len, &state);
+
+	/*
+	 * RFC 7519 4: a JWT whose claim names are not unique is refused (jansson
+	 * alone keeps the last).  The whole decoded length is parsed: libjwt
+	 * stopped at a NUL, and what follows one is not an object.
+	 */
+	claims = lib->json_loadb(json, (size_t) json_len, JSON_REJECT_DUPLICATES,
+							 &error);
+	if (claims == NULL)
+		result = json_error_code(&error) == json_error_out_of_memory ?
+			JWT_VERIFY_OUT_OF_MEMORY : JWT_VERIFY_BAD_PAYLOAD;
+	else if (!json_is_object(claims))
+		result = JWT_VERIFY_BAD_PAYLOAD;
+	else
+		result = judge_claims(lib, claims, settings, &user);
+	jwt_json_release(lib, claims);
 	pfree(json);
 
-	if (!parsed || !state.is_object || state.duplicate)
-		return JWT_VERIFY_BAD_PAYLOAD;
-	if ((state.seen & ~state.valid) & (CLAIM_EXP | CLAIM_NBF))
-		return JWT_VERIFY_BAD_TIME;
-	if ((state.valid & CLAIM_EXP) && settings->now >= state.exp + settings->leeway)
-		return JWT_VERIFY_EXPIRED;
-	if ((state.valid & CLAIM_NBF) && settings->now < state.nbf - settings->leeway)
-		return JWT_VERIFY_NOT_YET_VALID;
-
-	audience_required = settings->audience != NULL && settings->audience[0] != '\0';
-	if (audience_required && (state.aud_wrong_type || !state.aud_match))
-		return JWT_VERIFY_BAD_AUDIENCE;
-
-	if (!(state.valid & CLAIM_USER))
-		return JWT_VERIFY_BAD_USER;
-	*user_id = state.user_id;
-	return JWT_VERIFY_OK;
+	if (result == JWT_VERIFY_OK)
+		*user_id = user;
+	return result;
 }
 
 JwtVerifyResult
 jwt_verify(const JwtLibrary *lib, const char *token, size_t len,
 		   const JwtVerifySettings *settings, int64_t *user_id)
 {
+	size_t		header_len;
 	const char *payload;
 	size_t		payload_len;
 	char	   *copy;
+	bool	   *candidate;
 	JwtVerifyResult result;
 
 	strip_bearer(&token, &len);
 	if (len == 0)
 		return JWT_VERIFY_MISSING;
-	result = screen_token(token, len, &payload, &payload_len);
+	result = screen_token(token, len, &header_len, &payload, &payload_len);
 	if (result != JWT_VERIFY_OK)
 		return result;
 
 	/* libjwt wants a C string; allocate it before libjwt runs */
 	copy = pnstrdup(token, len);
-	result = check_signature(lib, copy, settings);
+	candidate = palloc(sizeof(bool) * (settings->nkeys + 1));
+	result = choose_keys(lib, token, header_len, settings, candidate);
+	if (result == JWT_VERIFY_OK)
+	{
+		/*
+		 * The first key that verifies the signature decides.  Whatever else
+		 * libjwt or we refuse after the signature does not depend on the key.
+		 */
+		result = JWT_VERIFY_BAD_SIGNATURE;
+		for (int i = 0; i < settings->nkeys; i++)
+		{
+			JwtVerifyResult r;
+
+			if (!candidate[i])
+				continue;
+			r = check_signature(lib, copy, &settings->keys[i]);
+			if (r != JWT_VERIFY_BAD_SIGNATURE)
+			{
+				result = r;
+				break;
+			}
+		}
+	}
+	pfree(candidate);
 	pfree(copy);
 	if (result != JWT_VERIFY_OK)
 		return result;
 
-	return check_claims(payload, payload_len, settings, user_id);
+	return check_claims(lib, payload, payload_len, settings, user_id);
 }

@@ -59,10 +59,12 @@ run_exit_hooks() {
 }
 
 # start_cluster [postgresql.conf lines...]: a throwaway cluster with the
-# secret configured; sets PGHOST, PGPORT, PGUSER, and WORK_DIR: a directory
-# of ours for what the script writes, removed on exit.
+# library preloaded (as it must be) and the secret configured; sets PGHOST,
+# PGPORT, PGUSER, and WORK_DIR: a directory of ours for what the script
+# writes, removed on exit.
 start_cluster() {
-    cluster_start "invite_api.jwt_secret = '$SECRET'" "$@"
+    cluster_start "shared_preload_libraries = 'invite_api'" \
+        "invite_api.jwt_secret = '$SECRET'" "$@"
     WORK_DIR=$(mktemp -d /tmp/invite_api_rel.XXXXXX)
     on_exit 'rm -rf "$WORK_DIR"'
     trap run_exit_hooks EXIT

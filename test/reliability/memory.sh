@@ -58,11 +58,11 @@ CREATE FUNCTION mem_sign_raw(header text, payload text) RETURNS text LANGUAGE sq
 -- Valid tokens on pages from the first to past the end.
 INSERT INTO mem_call (kind, event, lim, off, token, want)
 SELECT 'valid ' || t.name, e.event, l.lim, o.off, t.token, 'ok'
-  FROM (VALUES ('HS256', mem_sign('{"user_id": 1}')),
-               ('HS384', mem_sign('{"user_id": 1}', 'HS384')),
+  FROM (VALUES ('HS256', mem_sign('{"user_id": 1, "exp": 4102444800}')),
+               ('HS384', mem_sign('{"user_id": 1, "exp": 4102444800}', 'HS384')),
                ('HS512', mem_sign('{"user_id": 1, "exp": 4102444800}', 'HS512')),
                ('platform', 'Bearer ' || mem_sign('{"token_type": "access", "exp": 4102444800, "iat": 1732000000, "jti": "5f0c3e8a9b7d4c2e8f1a6b3c9d0e7f21", "user_id": 1}')),
-               ('string id', mem_sign('{"user_id": "1", "nbf": 1700000000.5}'))) t(name, token),
+               ('string id', mem_sign('{"user_id": "1", "nbf": 1700000000.5, "exp": 4102444800.5}'))) t(name, token),
        (VALUES (1), (2)) e(event), (VALUES (20), (100)) l(lim),
        (VALUES (0), (999), (1000), (10037), (19990), (20000), (25000)) o(off)
  WHERE e.event = 1 OR o.off < 200;
@@ -74,19 +74,19 @@ INSERT INTO mem_call (kind, event, lim, off, token, want) VALUES
     ('Bearer alone', 1, 20, 0, 'Bearer ', '28000'),
     ('8 KB + 1', 1, 20, 0, repeat('a', 4092) || '.' || repeat('b', 4095) || '.aaaa', '28000'),
     ('8 KB to libjwt', 1, 20, 0, repeat('a', 4092) || '.' || repeat('b', 4094) || '.aaaa', '28000'),
-    ('8 KB signed', 1, 20, 0, mem_sign('{"user_id": 1, "pad": "' || repeat('x', 5900) || '"}'), 'ok'),
+    ('8 KB signed', 1, 20, 0, mem_sign('{"user_id": 1, "exp": 4102444800, "pad": "' || repeat('x', 5880) || '"}'), 'ok'),
     ('8 KB signed, no user', 1, 20, 0, mem_sign('{"pad": "' || repeat('x', 5900) || '"}'), '28000'),
     ('2 MB payload', 1, 20, 0, 'eyJhbGciOiJIUzI1NiJ9.' || repeat('eyJ1', 512 * 1024) || '.abcd', '28000'),
     ('4 MB Bearer', 1, 20, 0, 'Bearer ' || repeat('x', 4 * 1024 * 1024), '28000'),
     ('two parts', 1, 20, 0, 'abcd.abcd', '28000'),
     ('empty segment', 1, 20, 0, 'abcd..abcd', '28000'),
     ('bad character', 1, 20, 0, 'ab+d.abcd.abcd', '28000'),
-    ('padding', 1, 20, 0, mem_sign('{"user_id": 1}') || '=', '28000'),
-    ('non-ASCII', 1, 20, 0, 'é' || mem_sign('{"user_id": 1}'), '28000'),
-    ('wrong secret', 1, 20, 0, invite_test.sign('{"user_id": 1}', 'another-secret-0123456789-abcdefgh'), '28000'),
-    ('tampered payload', 1, 20, 0, split_part(mem_sign('{"user_id": 1}'), '.', 1) || '.'
-        || split_part(mem_sign('{"user_id": 2}'), '.', 2) || '.' || split_part(mem_sign('{"user_id": 1}'), '.', 3), '28000'),
-    ('signature cut', 1, 20, 0, left(mem_sign('{"user_id": 1}'), -3), '28000'),
+    ('padding', 1, 20, 0, mem_sign('{"user_id": 1, "exp": 4102444800}') || '=', '28000'),
+    ('non-ASCII', 1, 20, 0, 'é' || mem_sign('{"user_id": 1, "exp": 4102444800}'), '28000'),
+    ('wrong secret', 1, 20, 0, invite_test.sign('{"user_id": 1, "exp": 4102444800}', 'another-secret-0123456789-abcdefgh'), '28000'),
+    ('tampered payload', 1, 20, 0, split_part(mem_sign('{"user_id": 1, "exp": 4102444800}'), '.', 1) || '.'
+        || split_part(mem_sign('{"user_id": 2, "exp": 4102444800}'), '.', 2) || '.' || split_part(mem_sign('{"user_id": 1, "exp": 4102444800}'), '.', 3), '28000'),
+    ('signature cut', 1, 20, 0, left(mem_sign('{"user_id": 1, "exp": 4102444800}'), -3), '28000'),
     ('alg none', 1, 20, 0, invite_test.b64url('{"alg":"none"}') || '.' || invite_test.b64url('{"user_id":1}') || '.', '28000'),
     ('alg none, signed', 1, 20, 0, mem_sign_raw('{"alg":"none"}', '{"user_id": 1}'), '28000'),
     ('alg RS256', 1, 20, 0, mem_sign_raw('{"alg":"RS256","typ":"JWT"}', '{"user_id": 1}'), '28000'),
@@ -98,16 +98,19 @@ INSERT INTO mem_call (kind, event, lim, off, token, want) VALUES
     ('claim twice', 1, 20, 0, mem_sign_raw('{"alg":"HS256"}', '{"user_id": 2, "user_id": 1}'), '28000'),
     ('deep nesting', 1, 20, 0, mem_sign_raw('{"alg":"HS256"}', repeat('[', 2000) || repeat(']', 2000)), '28000'),
     ('expired', 1, 20, 0, mem_sign('{"user_id": 1, "exp": 1700000000}'), '28000'),
+    ('no exp', 1, 20, 0, mem_sign('{"user_id": 1}'), '28000'),
+    ('refresh token', 1, 20, 0, mem_sign('{"token_type": "refresh", "exp": 4102444800, "user_id": 1}'), '28000'),
+    ('token_type not a string', 1, 20, 0, mem_sign('{"token_type": ["access"], "exp": 4102444800, "user_id": 1}'), '28000'),
     ('exp not a number', 1, 20, 0, mem_sign('{"user_id": 1, "exp": "4102444800"}'), '28000'),
     ('not yet valid', 1, 20, 0, mem_sign('{"user_id": 1, "nbf": 4102444800}'), '28000'),
     ('no user claim', 1, 20, 0, mem_sign('{"sub": "1"}'), '28000'),
     ('user id fractional', 1, 20, 0, mem_sign('{"user_id": 1.5}'), '28000'),
     ('user id beyond bigint', 1, 20, 0, mem_sign('{"user_id": "9223372036854775808"}'), '28000'),
-    ('not a manager', 3, 20, 0, mem_sign('{"user_id": 1}'), '42501'),
-    ('no such event', 99, 20, 0, mem_sign('{"user_id": 1}'), 'P0002'),
-    ('limit 0', 1, 0, 0, mem_sign('{"user_id": 1}'), '22023'),
-    ('offset -1', 1, 20, -1, mem_sign('{"user_id": 1}'), '22023'),
-    ('event NULL', NULL, 20, 0, mem_sign('{"user_id": 1}'), '22004');
+    ('not a manager', 3, 20, 0, mem_sign('{"user_id": 1, "exp": 4102444800}'), '42501'),
+    ('no such event', 99, 20, 0, mem_sign('{"user_id": 1, "exp": 4102444800}'), 'P0002'),
+    ('limit 0', 1, 0, 0, mem_sign('{"user_id": 1, "exp": 4102444800}'), '22023'),
+    ('offset -1', 1, 20, -1, mem_sign('{"user_id": 1, "exp": 4102444800}'), '22023'),
+    ('event NULL', NULL, 20, 0, mem_sign('{"user_id": 1, "exp": 4102444800}'), '22004');
 
 -- A call as its own statement, as a client sends it: prints t, or fails.
 CREATE FUNCTION mem_statement(c mem_call) RETURNS text LANGUAGE sql AS \$\$
