@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # The demo on a fresh Debian 12 machine: installs the build dependencies,
-# builds and installs invite_api, starts a private throwaway cluster, loads a
-# small community, and shows a real page and refused requests.
+# builds and installs invite_api, starts a private throwaway cluster with the
+# library preloaded and its signing key in a key file, loads a small
+# community (demo/sample.sql), and shows a page, an invite and an uninvite by
+# the event's manager, the page that follows, and refused requests.  Tokens
+# are signed with PyJWT (python3-jwt) and the same key, as the platform's
+# issuer signs them.  The cluster is removed when it ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash tools/deps.sh
+bash tools/deps.sh python3-jwt
 export PATH=$(pg_config --bindir):$PATH
 
 SUDO=
@@ -13,49 +17,77 @@ SUDO=
 make -s
 $SUDO make -s install
 
-# The secret lives in the server's configuration (readable by superusers
-# only), never in the database.
-SECRET=demo-secret-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
-
 . tools/cluster.sh
-cluster_start "invite_api.jwt_secret = '$SECRET'" \
+
+# Debian's Python, where python3-jwt installs PyJWT.
+PYTHON=/usr/bin/python3
+
+# The signing key: 32 random bytes, in a JWK Set (the form PostgREST's
+# jwt-secret reads too) owned by the server's OS user, mode 0600.
+KEY_HEX=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+jwk_set() {
+    "$PYTHON" - "$KEY_HEX" <<'PY'
+import base64, json, sys
+k = base64.urlsafe_b64encode(bytes.fromhex(sys.argv[1])).rstrip(b"=").decode()
+print(json.dumps({"keys": [{"kty": "oct", "kid": "demo-1", "k": k}]}))
+PY
+}
+
+cluster_start "shared_preload_libraries = 'invite_api'" \
               "invite_api.base_url = 'https://community.example.com'"
+as_postgres install -m 0600 /dev/null "$CLUSTER_DIR/data/invite_api_jwt.json"
+jwk_set | as_postgres tee "$CLUSTER_DIR/data/invite_api_jwt.json" >/dev/null
+run() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+run -c "ALTER SYSTEM SET invite_api.jwt_secret_file = 'invite_api_jwt.json'" \
+    -c "SELECT pg_reload_conf()" >/dev/null
 
-run() { psql -X -q -v ON_ERROR_STOP=1 -v secret="$SECRET" "$@"; }
+# A token as the platform's issuer (djangorestframework-simplejwt) makes one.
+token() {
+    "$PYTHON" - "$KEY_HEX" "$1" "$2" <<'PY'
+import sys, time, uuid, jwt
+key, user, kind = bytes.fromhex(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+now = int(time.time())
+print(jwt.encode({"token_type": kind, "exp": now + 300, "iat": now,
+                  "jti": uuid.uuid4().hex, "user_id": user}, key, algorithm="HS256"))
+PY
+}
 
-run <<'SQL'
-CREATE EXTENSION pgcrypto;
-CREATE EXTENSION invite_api;
-\i demo/sample.sql
-SQL
+run -c 'CREATE EXTENSION invite_api' -f demo/sample.sql
 
-run <<'SQL'
--- A token as the platform's issuer makes one, signed like pgjwt's sign().
-CREATE FUNCTION pg_temp.b64url(bytea) RETURNS text LANGUAGE sql AS
-    $$ SELECT translate(rtrim(encode($1, 'base64'), '='), E'+/\n', '-_') $$;
-CREATE FUNCTION pg_temp.sign(payload json, secret text) RETURNS text LANGUAGE sql AS $$
-    SELECT s || '.' || pg_temp.b64url(hmac(s, secret, 'sha256'))
-      FROM (SELECT pg_temp.b64url(convert_to('{"alg":"HS256","typ":"JWT"}', 'utf8'))
-                   || '.' || pg_temp.b64url(convert_to(payload::text, 'utf8')) AS s) t
-$$;
-SELECT 'Bearer ' || pg_temp.sign(json_build_object(
-           'token_type', 'access', 'user_id', 1, 'jti', md5(random()::text),
-           'iat', floor(extract(epoch FROM now())),
-           'exp', floor(extract(epoch FROM now())) + 300), :'secret') AS manager \gset
-SELECT 'Bearer ' || pg_temp.sign(json_build_object('user_id', 2,
-           'exp', floor(extract(epoch FROM now())) + 300), :'secret') AS other \gset
-
+manager=$(token 1 access)
+other=$(token 2 access)
+refresh=$(token 1 refresh)
+run -v manager="Bearer $manager" -v other="Bearer $other" -v refresh="Bearer $refresh" <<'SQL'
+\pset footer off
+\pset format unaligned
 \echo
 \echo '== GET /api/v2/event/42/invite/?limit=5&offset=10 as user 1, a manager of event 42'
 SELECT jsonb_pretty(invite_api.event_invites_page(42, 5, 10, :'manager')) AS "200 OK";
 
-\echo '== the same event, as user 2, who manages only event 43'
-\set VERBOSITY default
+\echo
+\echo '== POST /api/v2/event/42/invite/ {"users": [58, 59]}: user 1 invites two users'
+SELECT invite_api.event_invite_users(42, '{58, 59}', :'manager') AS "invitations created";
+\echo
+\echo '== the last page now ends with them'
+SELECT jsonb_pretty(invite_api.event_invites_page(42, 3, 44, :'manager')) AS "200 OK";
+
+\echo
+\echo '== DELETE /api/v2/event/42/invite/ {"users": [58]}: user 1 uninvites one of them'
+SELECT invite_api.event_uninvite_users(42, '{58}', :'manager') AS "invitations removed";
+SELECT invite_api.event_invites_page(42, 1, 0, :'manager') -> 'count' AS "count now";
+
 \set ON_ERROR_STOP 0
-SELECT invite_api.event_invites_page(42, 5, 10, :'other');
+\set VERBOSITY default
+\echo
+\echo '== the same event as user 2, who manages only event 43: refused'
+SELECT invite_api.event_invite_users(42, '{57}', :'other');
 \echo 'SQLSTATE' :LAST_ERROR_SQLSTATE '(403 through the gateway)'
 \echo
-\echo '== a token that was tampered with'
+\echo '== a refresh token is not an access token: refused'
+SELECT invite_api.event_invites_page(42, 5, 0, :'refresh');
+\echo 'SQLSTATE' :LAST_ERROR_SQLSTATE '(401 through the gateway)'
+\echo
+\echo '== a token that was tampered with: refused'
 SELECT invite_api.event_invites_page(42, 5, 0, :'manager' || 'x');
 \echo 'SQLSTATE' :LAST_ERROR_SQLSTATE '(401 through the gateway)'
 SQL
