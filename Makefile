@@ -17,6 +17,7 @@ OBJS = \
 	src/jwt_verify.o \
 	src/invite_query.o \
 	src/invite_changes.o \
+	src/saved_query.o \
 	src/invite_write.o \
 	src/page_json.o
 

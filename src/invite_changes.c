@@ -28,6 +28,7 @@
 #include "fmgr.h"
 
 #include "entry_points.h"
+#include "saved_query.h"
 
 
 /* What changed, key by key, for each kind of statement. */
@@ -138,17 +139,14 @@
 	"  FROM logged l" \
 	" WHERE l.delta OPERATOR(pg_catalog.<>) 0 AND" EVENT_EXISTS("l")
 
-typedef struct ChangeQuery
-{
-	const char *sql;
-	SPIPlanPtr	plan;
-} ChangeQuery;
-
 /* [kind of statement][per key?] */
-static ChangeQuery change_queries[3][2] = {
-	{{.sql = PER_RUN(INSERTED_KEYS)}, {.sql = PER_KEY(INSERTED_KEYS)}},
-	{{.sql = PER_RUN(DELETED_KEYS)}, {.sql = PER_KEY(DELETED_KEYS)}},
-	{{.sql = PER_RUN(UPDATED_KEYS)}, {.sql = PER_KEY(UPDATED_KEYS)}},
+static SavedQuery change_queries[3][2] = {
+	{{.sql = PER_RUN(INSERTED_KEYS), .expected_rc = SPI_OK_INSERT},
+	{.sql = PER_KEY(INSERTED_KEYS), .expected_rc = SPI_OK_INSERT}},
+	{{.sql = PER_RUN(DELETED_KEYS), .expected_rc = SPI_OK_INSERT},
+	{.sql = PER_KEY(DELETED_KEYS), .expected_rc = SPI_OK_INSERT}},
+	{{.sql = PER_RUN(UPDATED_KEYS), .expected_rc = SPI_OK_INSERT},
+	{.sql = PER_KEY(UPDATED_KEYS), .expected_rc = SPI_OK_INSERT}},
 };
 
 /*
@@ -162,9 +160,8 @@ Datum
 log_invite_changes(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigger = (TriggerData *) fcinfo->context;
-	ChangeQuery *query;
+	SavedQuery *query;
 	int			kind;
-	int			rc;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
 		!TRIGGER_FIRED_AFTER(trigger->tg_event) ||
@@ -188,21 +185,7 @@ log_invite_changes(PG_FUNCTION_ARGS)
 	SPI_connect();
 	if (SPI_register_trigger_data(trigger) != SPI_OK_TD_REGISTER)
 		elog(ERROR, "SPI_register_trigger_data failed");
-	if (query->plan == NULL)
-	{
-		SPIPlanPtr	plan = SPI_prepare(query->sql, 0, NULL);
-
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
-				 query->sql, SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "SPI_keepplan failed");
-		query->plan = plan;
-	}
-	rc = SPI_execute_plan(query->plan, NULL, NULL, false, 0);
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "SPI_execute_plan returned %s for \"%s\"",
-			 SPI_result_code_string(rc), query->sql);
+	saved_query_run(query, NULL, NULL, false);
 	SPI_finish();
 
 	return PointerGetDatum(NULL);

@@ -27,10 +27,9 @@
 #include "utils/timestamp.h"
 
 #include "invite_query.h"
+#include "saved_query.h"
 
 /*
- * A query text and its plan, kept for the life of the backend.
- *
  * The queries of the 1.1 and 1.2 layouts always use their generic plan: it
  * is right for every event (index scans by event, users by primary key), and
  * planning each call anew would cost more than running it.  Its cost
@@ -38,14 +37,6 @@
  * function turns JIT off, which would otherwise compile it on every call,
  * and Memoize, which would size (and zero) a cache for that many users.
  */
-typedef struct SavedQuery
-{
-	const char *sql;
-	int			nargs;
-	Oid			argtypes[7];
-	int			cursor_options;
-	SPIPlanPtr	plan;
-} SavedQuery;
 
 /*
  * A page's users, looked up one by one by primary key after the invites are
@@ -84,15 +75,21 @@ typedef struct SavedQuery
  */
 #define SKIP_WITHOUT_RUNS 256
 
+/*
+ * The first two columns of every layout's access query: does event $1
+ * exist, and does user $2 manage it?
+ */
+#define EVENT_ACCESS \
+	"SELECT EXISTS (SELECT FROM invite_api.events e" \
+	"               WHERE e.id OPERATOR(pg_catalog.=) $1)," \
+	"       EXISTS (SELECT FROM invite_api.event_managers m" \
+	"               WHERE m.event_id OPERATOR(pg_catalog.=) $1" \
+	"                 AND m.user_id OPERATOR(pg_catalog.=) $2)"
+
 /* --- 1.0 ---------------------------------------------------------------- */
 
 static SavedQuery access_query = {
-	.sql =
-	"SELECT EXISTS (SELECT FROM invite_api.events e"
-	"               WHERE e.id OPERATOR(pg_catalog.=) $1),"
-	"       EXISTS (SELECT FROM invite_api.event_managers m"
-	"               WHERE m.event_id OPERATOR(pg_catalog.=) $1"
-	"                 AND m.user_id OPERATOR(pg_catalog.=) $2)",
+	.sql = EVENT_ACCESS,
 	.nargs = 2,
 	.argtypes = {INT8OID, INT8OID}
 };
@@ -116,11 +113,7 @@ static SavedQuery page_query = {
 /* Access and count in one query. */
 static SavedQuery runs_access_query = {
 	.sql =
-	"SELECT EXISTS (SELECT FROM invite_api.events e"
-	"               WHERE e.id OPERATOR(pg_catalog.=) $1),"
-	"       EXISTS (SELECT FROM invite_api.event_managers m"
-	"               WHERE m.event_id OPERATOR(pg_catalog.=) $1"
-	"                 AND m.user_id OPERATOR(pg_catalog.=) $2),"
+	EVENT_ACCESS ","
 	"       COALESCE((SELECT c.invites FROM invite_api.invite_counts c"
 	"                  WHERE c.event_id OPERATOR(pg_catalog.=) $1), 0)",
 	.nargs = 2,
@@ -131,7 +124,7 @@ static SavedQuery runs_access_query = {
 /*
  * An event counted as empty that has invites: they were written with the
  * triggers off.  Checked only when the count is 0, where a wrong count would
- * otherwise pass for an empty page.
+ * otherwise pass for an empty page.  (1.2 uses it too.)
  */
 static SavedQuery uncounted_invites_query = {
 	.sql =
@@ -142,6 +135,7 @@ static SavedQuery uncounted_invites_query = {
 	.cursor_options = CURSOR_OPT_GENERIC_PLAN
 };
 
+/* Small offsets, skipped in the index by both counted layouts. */
 static SavedQuery counted_page_query = {
 	.sql = PAGE_BY_OFFSET,
 	.nargs = 3,
@@ -210,11 +204,7 @@ static SavedQuery runs_page_from_end_query = {
  */
 static SavedQuery tree_access_query = {
 	.sql =
-	"SELECT EXISTS (SELECT FROM invite_api.events e"
-	"               WHERE e.id OPERATOR(pg_catalog.=) $1),"
-	"       EXISTS (SELECT FROM invite_api.event_managers m"
-	"               WHERE m.event_id OPERATOR(pg_catalog.=) $1"
-	"                 AND m.user_id OPERATOR(pg_catalog.=) $2),"
+	EVENT_ACCESS ","
 	"       COALESCE(c.invites, 0) + COALESCE(p.delta, 0),"
 	"       COALESCE(c.height, -1),"
 	"       p.changes,"
@@ -229,22 +219,6 @@ static SavedQuery tree_access_query = {
 	"              WHERE c.event_id OPERATOR(pg_catalog.=) $1) c ON true",
 	.nargs = 2,
 	.argtypes = {INT8OID, INT8OID},
-	.cursor_options = CURSOR_OPT_GENERIC_PLAN
-};
-
-static SavedQuery tree_uncounted_invites_query = {
-	.sql =
-	"SELECT EXISTS (SELECT FROM ONLY invite_api.event_invites i"
-	"               WHERE i.event_id OPERATOR(pg_catalog.=) $1)",
-	.nargs = 1,
-	.argtypes = {INT8OID},
-	.cursor_options = CURSOR_OPT_GENERIC_PLAN
-};
-
-static SavedQuery tree_page_query = {
-	.sql = PAGE_BY_OFFSET,
-	.nargs = 3,
-	.argtypes = {INT8OID, INT8OID, INT8OID},
 	.cursor_options = CURSOR_OPT_GENERIC_PLAN
 };
 
@@ -351,36 +325,18 @@ typedef struct TreeStep
 } TreeStep;
 
 /*
- * Run a saved query read-only, preparing it on first use.  nulls may be
- * NULL when no argument is null.
+ * Run a query read-only (the caller's snapshot); fail unless it returns
+ * "expected" rows (any number when negative).
  */
 static uint64
 run(SavedQuery *query, Datum *values, const char *nulls, int expected)
 {
-	int			rc;
+	uint64		rows = saved_query_run(query, values, nulls, true);
 
-	if (query->plan == NULL)
-	{
-		SPIPlanPtr	plan = SPI_prepare_cursor(query->sql, query->nargs,
-											  query->argtypes,
-											  query->cursor_options);
-
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare_cursor failed for \"%s\": %s",
-				 query->sql, SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "SPI_keepplan failed");
-		query->plan = plan;
-	}
-
-	rc = SPI_execute_plan(query->plan, values, nulls, true, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_plan returned %s for \"%s\"",
-			 SPI_result_code_string(rc), query->sql);
-	if (expected >= 0 && SPI_processed != (uint64) expected)
+	if (expected >= 0 && rows != (uint64) expected)
 		elog(ERROR, "query returned " UINT64_FORMAT " rows, expected %d: \"%s\"",
-			 SPI_processed, expected, query->sql);
-	return SPI_processed;
+			 rows, expected, query->sql);
+	return rows;
 }
 
 /* Column "attno" of result row "row", which must not be null. */
@@ -663,7 +619,7 @@ tree_page(int64 event_id, int32 limit, int32 offset, const InviteCount *count)
 	if (count->invites == 0)
 	{
 		values[0] = Int64GetDatum(event_id);
-		run(&tree_uncounted_invites_query, values, NULL, 1);
+		run(&uncounted_invites_query, values, NULL, 1);
 		if (DatumGetBool(row_value(0, 1)))
 			positions_do_not_match(event_id, count->invites, offset);
 	}
@@ -700,7 +656,7 @@ tree_page(int64 event_id, int32 limit, int32 offset, const InviteCount *count)
 	if (step.from_start)
 	{
 		values[2] = Int64GetDatum(step.position);
-		nrows = run(&tree_page_query, values, NULL, -1);
+		nrows = run(&counted_page_query, values, NULL, -1);
 	}
 	else
 	{

@@ -26,20 +26,11 @@
 #include "utils/array.h"
 
 #include "invite_write.h"
+#include "saved_query.h"
 #include "settings.h"
 
 /* How many unknown users an error names. */
 #define UNKNOWN_USERS_NAMED 5
-
-/* A statement, the SPI result it must give, and its plan once made. */
-typedef struct WritePlan
-{
-	const char *sql;
-	int			nargs;
-	Oid			argtypes[3];
-	int			expected_rc;
-	SPIPlanPtr	plan;
-} WritePlan;
 
 /*
  * Which of the users ($1) exist, in id order.  An invite locks them as a
@@ -53,21 +44,21 @@ typedef struct WritePlan
 	" WHERE x.id OPERATOR(pg_catalog.=) ANY ($1)" \
 	" ORDER BY x.id"
 
-static WritePlan users_found_plan = {
+static SavedQuery users_found_plan = {
 	.sql = USERS_FOUND,
 	.nargs = 1,
 	.argtypes = {INT8ARRAYOID},
 	.expected_rc = SPI_OK_SELECT
 };
 
-static WritePlan users_found_locked_plan = {
+static SavedQuery users_found_locked_plan = {
 	.sql = USERS_FOUND " FOR KEY SHARE OF x",
 	.nargs = 1,
 	.argtypes = {INT8ARRAYOID},
 	.expected_rc = SPI_OK_SELECT
 };
 
-static WritePlan lock_event_plan = {
+static SavedQuery lock_event_plan = {
 	.sql = "SELECT invite_api.take_event_turn($1)",
 	.nargs = 1,
 	.argtypes = {INT8OID},
@@ -79,7 +70,7 @@ static WritePlan lock_event_plan = {
  * the client's statement, so a later call in the same transaction pages
  * after this one.  An existing invite keeps its time and inviter.
  */
-static WritePlan insert_plan = {
+static SavedQuery insert_plan = {
 	.sql =
 	"INSERT INTO invite_api.event_invites AS i"
 	" (event_id, user_id, invited_by, invited_at)"
@@ -92,7 +83,7 @@ static WritePlan insert_plan = {
 	.expected_rc = SPI_OK_INSERT
 };
 
-static WritePlan delete_plan = {
+static SavedQuery delete_plan = {
 	.sql =
 	"DELETE FROM invite_api.event_invites i"
 	" WHERE i.event_id OPERATOR(pg_catalog.=) $1"
@@ -104,32 +95,12 @@ static WritePlan delete_plan = {
 
 /*
  * Run a statement as a write (new snapshot, the checks of a read-write
- * statement), preparing it on first use; the number of rows it returned or
- * changed.
+ * statement); the number of rows it returned or changed.
  */
 static uint64
-execute(WritePlan *stmt, Datum *values)
+execute(SavedQuery *stmt, Datum *values)
 {
-	int			rc;
-
-	if (stmt->plan == NULL)
-	{
-		SPIPlanPtr	plan = SPI_prepare(stmt->sql, stmt->nargs,
-									   stmt->argtypes);
-
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
-				 stmt->sql, SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "SPI_keepplan failed");
-		stmt->plan = plan;
-	}
-
-	rc = SPI_execute_plan(stmt->plan, values, NULL, false, 0);
-	if (rc != stmt->expected_rc)
-		elog(ERROR, "SPI_execute_plan returned %s for \"%s\"",
-			 SPI_result_code_string(rc), stmt->sql);
-	return SPI_processed;
+	return saved_query_run(stmt, values, NULL, false);
 }
 
 /* qsort() order of int64 values. */
