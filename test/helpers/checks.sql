@@ -147,11 +147,15 @@ $$;
 -- invite_api.max_limit) and invite_api.base_url without its trailing
 -- slashes, and the results of ORDER BY invited_at, user_id LIMIT OFFSET
 -- joined to users, each column as to_jsonb() gives it.  Knows nothing of how
--- the extension finds a page.
-CREATE OR REPLACE FUNCTION invite_test.page_truth(p_event bigint, p_limit int, p_offset int)
+-- the extension finds a page.  p_count, when given, is the event's count(*)
+-- in the same snapshot (to count once for many pages).  PL/pgSQL, so that
+-- its plan is kept across calls.
+CREATE OR REPLACE FUNCTION invite_test.page_truth(p_event bigint, p_limit int, p_offset int,
+                                                  p_count bigint DEFAULT NULL)
 RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-    SELECT jsonb_build_object(
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT jsonb_build_object(
                'count', a.n,
                'next', CASE WHEN a.off + a.lim >= a.n THEN NULL
                             ELSE a.link || a.lim || '&offset=' || (a.off + a.lim) END,
@@ -171,7 +175,9 @@ LANGUAGE sql STABLE AS $$
                    coalesce(p_offset, 0)::bigint AS off,
                    rtrim(coalesce(current_setting('invite_api.base_url', true), ''), '/')
                        || '/api/v2/event/' || p_event || '/invite/?limit=' AS link,
-                   (SELECT count(*) FROM invite_api.event_invites i WHERE i.event_id = p_event) AS n) a
+                   coalesce(p_count, (SELECT count(*) FROM invite_api.event_invites i
+                                       WHERE i.event_id = p_event)) AS n) a);
+END;
 $$;
 
 -- Pages that differ from page_truth() in any field, read in the same
@@ -186,22 +192,23 @@ LANGUAGE sql STABLE AS $$
      WHERE p.got IS DISTINCT FROM p.want
 $$;
 
--- What each page call gives: 'right' (equal to page_truth() in every field,
--- read in the same statement's snapshot), 'wrong: got ... want ...', or
--- 'error SQLSTATE: message' when the call fails.  For tests where a refusal
--- is an acceptable answer and a wrong page never is.
+-- What each page call gives: 'right' (equal to page_truth() in every field),
+-- 'wrong: got ... want ...', or 'error SQLSTATE: message' when the call
+-- fails.  STABLE: every page and its truth are read in the snapshot of the
+-- calling statement.  For tests where a refusal is an acceptable answer and
+-- a wrong page never is.
 CREATE OR REPLACE FUNCTION invite_test.page_outcomes(p_event bigint, p_limit int, p_offsets int[], p_token text)
 RETURNS TABLE ("offset" int, outcome text)
-LANGUAGE plpgsql VOLATILE AS $$
+LANGUAGE plpgsql STABLE AS $$
 DECLARE
+    n bigint := (SELECT count(*) FROM invite_api.event_invites i WHERE i.event_id = p_event);
     got jsonb;
     want jsonb;
 BEGIN
     FOREACH "offset" IN ARRAY p_offsets LOOP
         BEGIN
-            SELECT invite_api.event_invites_page(p_event, p_limit, "offset", p_token),
-                   invite_test.page_truth(p_event, p_limit, "offset")
-              INTO got, want;
+            got := invite_api.event_invites_page(p_event, p_limit, "offset", p_token);
+            want := invite_test.page_truth(p_event, p_limit, "offset", n);
             outcome := CASE WHEN got IS NOT DISTINCT FROM want THEN 'right'
                             ELSE 'wrong: got ' || left(got::text, 300) || ' want ' || left(want::text, 300) END;
         EXCEPTION WHEN OTHERS THEN
@@ -216,7 +223,7 @@ $$;
 -- pages right", or how many are wrong or errors and the first of them.
 CREATE OR REPLACE FUNCTION invite_test.check_pages(p_event bigint, p_limit int, p_offsets int[], p_token text)
 RETURNS text
-LANGUAGE sql VOLATILE AS $$
+LANGUAGE sql STABLE AS $$
     SELECT CASE WHEN count(*) FILTER (WHERE o.outcome <> 'right') = 0
                 THEN count(*) || ' pages right'
                 ELSE count(*) || ' pages: ' || count(*) FILTER (WHERE o.outcome = 'right') || ' right, '
