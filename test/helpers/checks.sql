@@ -30,6 +30,9 @@
 --   page_digests(manager, token, limit, step)
 --                                     one digest of many pages per event
 --   table_digests()                   rows and a digest of each contract table
+--   table_sums()                      rows and an order-free sum of row hashes of
+--                                     each contract table (for tables too big
+--                                     for table_digests()' one string)
 --   backend_memory()                  this backend's RSS and memory contexts
 --
 --   psql -v ON_ERROR_STOP=1 -f test/helpers/tokens.sql -f test/helpers/checks.sql
@@ -327,6 +330,25 @@ LANGUAGE sql STABLE AS $$
       FROM invite_api.event_managers t
     UNION ALL
     SELECT 'event_invites', count(*), md5(string_agg(t::text, E'\n' ORDER BY t.event_id, t.user_id))
+      FROM invite_api.event_invites t
+$$;
+
+-- The rows of the four tables of the contract: count, and the sum of a
+-- 60-bit hash of each row's text.  Equal sums: the same rows, whatever
+-- their order; no string grows with the table (table_digests() builds one,
+-- which passes PostgreSQL's 1 GB limit at some 15 million invites).
+CREATE OR REPLACE FUNCTION invite_test.table_sums() RETURNS TABLE (name text, rows bigint, hash_sum numeric)
+LANGUAGE sql STABLE AS $$
+    SELECT 'users', count(*), coalesce(sum(('x' || left(md5(t::text), 15))::bit(60)::bigint), 0)
+      FROM invite_api.users t
+    UNION ALL
+    SELECT 'events', count(*), coalesce(sum(('x' || left(md5(t::text), 15))::bit(60)::bigint), 0)
+      FROM invite_api.events t
+    UNION ALL
+    SELECT 'event_managers', count(*), coalesce(sum(('x' || left(md5(t::text), 15))::bit(60)::bigint), 0)
+      FROM invite_api.event_managers t
+    UNION ALL
+    SELECT 'event_invites', count(*), coalesce(sum(('x' || left(md5(t::text), 15))::bit(60)::bigint), 0)
       FROM invite_api.event_invites t
 $$;
 
