@@ -9,9 +9,31 @@
 --   check_page(event, limit, offset, token)
 --                                     raises when the page is wrong
 --   require(condition, what)          raises "what" unless the condition holds
+--   page_truth(event, limit, offset)  the whole page the contract asks for,
+--                                     from ORDER BY/OFFSET and the settings
+--   exact_page_faults(event, limit, offsets, token)
+--                                     pages that differ from page_truth() in
+--                                     any field (count, next, previous,
+--                                     results)
+--   page_outcomes(event, limit, offsets, token)
+--                                     per offset: 'right', 'wrong: ...' or
+--                                     'error SQLSTATE: message'
+--   check_pages(event, limit, offsets, token)
+--                                     one line: how many of those pages are
+--                                     right, wrong or errors, and the first
+--                                     that is not right
+--   probe_offsets(event, limit)       offsets where wrong positions show:
+--                                     around 256 (below it a page skips in
+--                                     the index), run-sized steps, the
+--                                     middle, the last page, past the end
+--   bookkeeping_rows()                rows in the extension's tables other
+--                                     than the four of the contract
 --   page_digests(manager, token, limit, step)
 --                                     one digest of many pages per event
 --   table_digests()                   rows and a digest of each contract table
+--   table_sums()                      rows and an order-free sum of row hashes of
+--                                     each contract table (for tables too big
+--                                     for table_digests()' one string)
 --   backend_memory()                  this backend's RSS and memory contexts
 --
 --   psql -v ON_ERROR_STOP=1 -f test/helpers/tokens.sql -f test/helpers/checks.sql
@@ -220,6 +242,150 @@ LANGUAGE sql STABLE AS $$
      WHERE got <> want
 $$;
 
+-- The whole page the contract (section 1) asks for, computed from the
+-- tables alone in the caller's snapshot: count(*), DRF's next and previous
+-- with the limit actually used (NULL: invite_api.default_limit; lowered to
+-- invite_api.max_limit) and invite_api.base_url without its trailing
+-- slashes, and the results of ORDER BY invited_at, user_id LIMIT OFFSET
+-- joined to users, each column as to_jsonb() gives it.  Knows nothing of how
+-- the extension finds a page.  p_count, when given, is the event's count(*)
+-- in the same snapshot (to count once for many pages).  PL/pgSQL, so that
+-- its plan is kept across calls.
+CREATE OR REPLACE FUNCTION invite_test.page_truth(p_event bigint, p_limit int, p_offset int,
+                                                  p_count bigint DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT jsonb_build_object(
+               'count', a.n,
+               'next', CASE WHEN a.off + a.lim >= a.n THEN NULL
+                            ELSE a.link || a.lim || '&offset=' || (a.off + a.lim) END,
+               'previous', CASE WHEN a.off <= 0 THEN NULL
+                                WHEN a.off - a.lim <= 0 THEN a.link || a.lim
+                                ELSE a.link || a.lim || '&offset=' || (a.off - a.lim) END,
+               'results', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                                      'id', u.id, 'username', u.username, 'real_name', u.real_name,
+                                      'ext_id', u.ext_id, 'avatar', u.avatar)
+                                  ORDER BY t.invited_at, t.user_id), '[]')
+                             FROM (SELECT i.user_id, i.invited_at FROM invite_api.event_invites i
+                                    WHERE i.event_id = p_event ORDER BY i.invited_at, i.user_id
+                                    LIMIT a.lim OFFSET a.off) t
+                             JOIN invite_api.users u ON u.id = t.user_id))
+      FROM (SELECT least(coalesce(p_limit, current_setting('invite_api.default_limit')::int),
+                         current_setting('invite_api.max_limit')::int) AS lim,
+                   coalesce(p_offset, 0)::bigint AS off,
+                   rtrim(coalesce(current_setting('invite_api.base_url', true), ''), '/')
+                       || '/api/v2/event/' || p_event || '/invite/?limit=' AS link,
+                   coalesce(p_count, (SELECT count(*) FROM invite_api.event_invites i
+                                       WHERE i.event_id = p_event)) AS n) a);
+END;
+$$;
+
+-- Pages that differ from page_truth() in any field, read in the same
+-- snapshot (none when all is well).
+CREATE OR REPLACE FUNCTION invite_test.exact_page_faults(p_event bigint, p_limit int, p_offsets int[], p_token text)
+RETURNS TABLE ("offset" int, fault text)
+LANGUAGE sql STABLE AS $$
+    SELECT o, 'got ' || left(p.got::text, 300) || ' want ' || left(p.want::text, 300)
+      FROM unnest(p_offsets) AS o,
+           LATERAL (SELECT invite_api.event_invites_page(p_event, p_limit, o, p_token) AS got,
+                           invite_test.page_truth(p_event, p_limit, o) AS want) p
+     WHERE p.got IS DISTINCT FROM p.want
+$$;
+
+-- What each page call gives: 'right' (equal to page_truth() in every field),
+-- 'wrong: got ... want ...', or 'error SQLSTATE: message' when the call
+-- fails.  STABLE: every page and its truth are read in the snapshot of the
+-- calling statement.  For tests where a refusal is an acceptable answer and
+-- a wrong page never is.
+CREATE OR REPLACE FUNCTION invite_test.page_outcomes(p_event bigint, p_limit int, p_offsets int[], p_token text)
+RETURNS TABLE ("offset" int, outcome text)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    n bigint := (SELECT count(*) FROM invite_api.event_invites i WHERE i.event_id = p_event);
+    got jsonb;
+    want jsonb;
+BEGIN
+    FOREACH "offset" IN ARRAY p_offsets LOOP
+        BEGIN
+            got := invite_api.event_invites_page(p_event, p_limit, "offset", p_token);
+            want := invite_test.page_truth(p_event, p_limit, "offset", n);
+            outcome := CASE WHEN got IS NOT DISTINCT FROM want THEN 'right'
+                            ELSE 'wrong: got ' || left(got::text, 300) || ' want ' || left(want::text, 300) END;
+        EXCEPTION WHEN OTHERS THEN
+            outcome := 'error ' || SQLSTATE || ': ' || SQLERRM;
+        END;
+        RETURN NEXT;
+    END LOOP;
+END;
+$$;
+
+-- page_outcomes() in one line, for expected outputs that stay short: "N
+-- pages right", or how many are wrong or errors and the first of them.
+CREATE OR REPLACE FUNCTION invite_test.check_pages(p_event bigint, p_limit int, p_offsets int[], p_token text)
+RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN count(*) FILTER (WHERE o.outcome <> 'right') = 0
+                THEN count(*) || ' pages right'
+                ELSE count(*) || ' pages: ' || count(*) FILTER (WHERE o.outcome = 'right') || ' right, '
+                     || count(*) FILTER (WHERE o.outcome LIKE 'wrong%') || ' wrong, '
+                     || count(*) FILTER (WHERE o.outcome LIKE 'error%') || ' errors; first at offset '
+                     || (array_agg(o."offset" || ': ' || left(o.outcome, 400) ORDER BY o."offset")
+                             FILTER (WHERE o.outcome <> 'right'))[1]
+           END
+      FROM invite_test.page_outcomes(p_event, p_limit, p_offsets, p_token) o
+$$;
+
+-- Offsets to probe an event of n invites (its count(*)) with pages of
+-- p_limit: the first pages, each side of 256 (below it the extension skips
+-- in the index and never reads its positions, so a wrong position stays
+-- invisible there), steps of 97 and of 1,000 with their neighbours, the
+-- middle, the last pages, the end and past it.  Sorted, distinct, none
+-- negative.
+CREATE OR REPLACE FUNCTION invite_test.probe_offsets(p_event bigint, p_limit int)
+RETURNS int[]
+LANGUAGE sql STABLE AS $$
+    SELECT array_agg(DISTINCT o ORDER BY o)
+      FROM (SELECT count(*)::int AS n FROM invite_api.event_invites i WHERE i.event_id = p_event) c,
+           LATERAL (SELECT unnest(ARRAY[0, 1, p_limit - 1, p_limit, p_limit + 1,
+                                        254, 255, 256, 257, 258, 511, 512, 513,
+                                        c.n / 2 - 1, c.n / 2, c.n / 2 + 1,
+                                        c.n - p_limit - 1, c.n - p_limit, c.n - p_limit + 1,
+                                        c.n - 2, c.n - 1, c.n, c.n + 1])
+                    UNION ALL SELECT generate_series(0, c.n, 97)
+                    UNION ALL SELECT k + d FROM generate_series(1000, c.n, 1000) k,
+                                                unnest(ARRAY[-1, 0, 1]) d) t(o)
+     WHERE o >= 0
+$$;
+
+-- How many rows the extension keeps beside the contract's tables: the rows
+-- of every table that belongs to the extension, except users, events,
+-- event_managers and event_invites.  Says nothing of what they hold; a
+-- test compares it before and after, or between two ways to the same
+-- invites.
+CREATE OR REPLACE FUNCTION invite_test.bookkeeping_rows() RETURNS bigint
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    rel regclass;
+    n bigint;
+    total bigint := 0;
+BEGIN
+    FOR rel IN
+        SELECT c.oid::regclass
+          FROM pg_depend d JOIN pg_class c ON c.oid = d.objid
+         WHERE d.classid = 'pg_class'::regclass AND d.deptype = 'e'
+           AND d.refobjid = (SELECT e.oid FROM pg_extension e WHERE e.extname = 'invite_api')
+           AND c.relkind IN ('r', 'p')
+           AND c.relname NOT IN ('users', 'events', 'event_managers', 'event_invites')
+         ORDER BY c.oid
+    LOOP
+        EXECUTE format('SELECT count(*) FROM %s', rel) INTO n;
+        total := total + n;
+    END LOOP;
+    RETURN total;
+END;
+$$;
+
 -- For a load generator: an error, which it counts, when a page is wrong.
 CREATE OR REPLACE FUNCTION invite_test.check_page(p_event bigint, p_limit int, p_offset int, p_token text)
 RETURNS void
@@ -273,6 +439,25 @@ LANGUAGE sql STABLE AS $$
       FROM invite_api.event_managers t
     UNION ALL
     SELECT 'event_invites', count(*), md5(string_agg(t::text, E'\n' ORDER BY t.event_id, t.user_id))
+      FROM invite_api.event_invites t
+$$;
+
+-- The rows of the four tables of the contract: count, and the sum of a
+-- 60-bit hash of each row's text.  Equal sums: the same rows, whatever
+-- their order; no string grows with the table (table_digests() builds one,
+-- which passes PostgreSQL's 1 GB limit at some 15 million invites).
+CREATE OR REPLACE FUNCTION invite_test.table_sums() RETURNS TABLE (name text, rows bigint, hash_sum numeric)
+LANGUAGE sql STABLE AS $$
+    SELECT 'users', count(*), coalesce(sum(('x' || left(md5(t::text), 15))::bit(60)::bigint), 0)
+      FROM invite_api.users t
+    UNION ALL
+    SELECT 'events', count(*), coalesce(sum(('x' || left(md5(t::text), 15))::bit(60)::bigint), 0)
+      FROM invite_api.events t
+    UNION ALL
+    SELECT 'event_managers', count(*), coalesce(sum(('x' || left(md5(t::text), 15))::bit(60)::bigint), 0)
+      FROM invite_api.event_managers t
+    UNION ALL
+    SELECT 'event_invites', count(*), coalesce(sum(('x' || left(md5(t::text), 15))::bit(60)::bigint), 0)
       FROM invite_api.event_invites t
 $$;
 
