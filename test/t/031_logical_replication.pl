@@ -15,7 +15,8 @@
 #       not stop on a conflict.
 # Writes of every kind on the publisher: rows there before the subscription
 # (initial sync), a bulk COPY, upserts, MERGE, a writable CTE, moves in time
-# and between events, deletes, cascades from users and events, TRUNCATE.
+# and between events, deletes, cascades from users and events, an event
+# deleted and created again, TRUNCATE.
 # After each, once the subscriptions have caught up: the same rows (table
 # digests), the same pages of every event on both sides (page digests at
 # limits 25 and 100), every sampled page of the subscriber equal to its own
@@ -195,6 +196,19 @@ ROLLBACK TO SAVEPOINT s;
 INSERT INTO invite_api.event_invites (event_id, user_id, invited_at)
 SELECT 1, g, timestamptz '2025-06-01 00:00+00' + (g % 13) * interval '1 minute' FROM generate_series(2400, 4400) AS g
     ON CONFLICT DO NOTHING;
+COMMIT;
+});
+
+# An event deleted and created again in one transaction: its old invites go
+# by cascade (on the subscriber, as deletes after the event's), its new ones
+# must be counted.
+publish('an event deleted and created again', q{
+BEGIN;
+DELETE FROM invite_api.events WHERE id = 3;
+INSERT INTO invite_api.events VALUES (3, 'again');
+INSERT INTO invite_api.event_managers VALUES (3, 1);
+INSERT INTO invite_api.event_invites (event_id, user_id, invited_at)
+SELECT 3, g, timestamptz '2025-07-01 00:00+00' + (g % 17) * interval '1 s' FROM generate_series(10, 700) AS g;
 COMMIT;
 });
 
