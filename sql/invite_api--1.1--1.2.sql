@@ -54,6 +54,12 @@ DROP TABLE @extschema@.invite_counts;
 -- invite_api.fold_invite_changes()) folds them.  A page adds the changes it
 -- can see to the runs it reads.
 --
+-- A logical-replication subscriber's apply worker fires row triggers, not
+-- statement triggers, and as a replica: there a row trigger logs each
+-- changed row, and as foreign keys cascade nothing there, a trigger drops a
+-- deleted event's bookkeeping.  Which trigger fires for origins, replicas
+-- or both is in bookkeeping_triggers().
+--
 -- Writes that bypass the triggers (the triggers disabled) are detected by an
 -- event trigger; the page function then refuses (XX001) until
 -- invite_api.rebuild_invite_positions() recounts everything.
@@ -122,6 +128,9 @@ CREATE TABLE @extschema@.invite_changes (
 CREATE INDEX invite_changes_event_idx
     ON @extschema@.invite_changes (event_id, first_at, first_user);
 CREATE INDEX invite_changes_xact_idx ON @extschema@.invite_changes (xact);
+-- A publication FOR ALL TABLES publishes this table too; without a replica
+-- identity the publisher could not delete from it, and so not fold.
+ALTER TABLE @extschema@.invite_changes REPLICA IDENTITY FULL;
 
 -- Whether the runs can be trusted: false once the triggers that keep them
 -- were disabled or dropped, until rebuild_invite_positions().
@@ -161,6 +170,63 @@ CREATE TRIGGER event_invites_deleted AFTER DELETE ON @extschema@.event_invites
 CREATE TRIGGER event_invites_updated AFTER UPDATE ON @extschema@.event_invites
     REFERENCING OLD TABLE AS old_invites NEW TABLE AS new_invites
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.log_invite_changes();
+
+-- A logical-replication subscriber's apply worker fires row triggers only,
+-- not statement triggers, and runs as a replica, as do sessions with
+-- session_replication_role = replica: there one row trigger logs each
+-- changed row (src/invite_changes.c).  The statement triggers above fire for
+-- origins, this one for replicas (see bookkeeping_triggers()).
+CREATE FUNCTION @extschema@.log_invite_change_row() RETURNS trigger
+AS 'MODULE_PATHNAME', 'log_invite_change_row'
+LANGUAGE C SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+CREATE TRIGGER event_invites_replicated
+    AFTER INSERT OR UPDATE OR DELETE ON @extschema@.event_invites
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.log_invite_change_row();
+
+-- As a replica, foreign keys cascade nothing: the publisher's cascade
+-- arrives as deletes of the event's invites after the delete of the event.
+-- At commit, once they are all in, the bookkeeping of an event that is still
+-- gone goes.
+CREATE FUNCTION @extschema@.event_deleted_as_replica() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM @extschema@.events e WHERE e.id = OLD.id) THEN
+        DELETE FROM @extschema@.invite_changes ch WHERE ch.event_id = OLD.id;
+        DELETE FROM @extschema@.invite_runs r WHERE r.event_id = OLD.id;
+        DELETE FROM @extschema@.invite_counts c WHERE c.event_id = OLD.id;
+    END IF;
+    RETURN NULL;
+END;
+$$;
+CREATE CONSTRAINT TRIGGER events_deleted_replicated
+    AFTER DELETE ON @extschema@.events
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.event_deleted_as_replica();
+
+-- A subscriber copies its tables in parallel at first: invites copied
+-- before their events are logged but cannot be folded then (fold_changes()
+-- folds events it can see).  They are folded when the event arrives.
+CREATE FUNCTION @extschema@.event_inserted_as_replica() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF pg_trigger_depth() = 1
+       AND EXISTS (SELECT FROM @extschema@.invite_changes ch WHERE ch.event_id = NEW.id) THEN
+        PERFORM @extschema@.fold_changes(ARRAY[NEW.id]);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+CREATE CONSTRAINT TRIGGER events_inserted_replicated
+    AFTER INSERT ON @extschema@.events
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW
+    WHEN (pg_catalog.current_setting('transaction_isolation') = 'read committed')
+    EXECUTE FUNCTION @extschema@.event_inserted_as_replica();
 
 -- TRUNCATE takes everything with it.  (DELETE, not TRUNCATE: the changes of
 -- this transaction may still have a fold pending.)
@@ -610,12 +676,25 @@ DECLARE
 BEGIN
     -- The events' counts, in event order: folds of one event take turns,
     -- and two folds never wait for each other in a cycle.
-    INSERT INTO @extschema@.invite_counts AS c (event_id, invites, height)
-    SELECT e.id, 0, 0 FROM @extschema@.events e
-     WHERE e.id = ANY (p_events) ORDER BY e.id
-    ON CONFLICT (event_id) DO NOTHING;
-    PERFORM FROM @extschema@.invite_counts c
-      WHERE c.event_id = ANY (p_events) ORDER BY c.event_id FOR UPDATE;
+    -- A count row a concurrent fold deletes (its event emptied) while this
+    -- one waits for it is gone once the wait ends: insert and lock again.
+    LOOP
+        INSERT INTO @extschema@.invite_counts AS c (event_id, invites, height)
+        SELECT e.id, 0, 0 FROM @extschema@.events e
+         WHERE e.id = ANY (p_events) ORDER BY e.id
+        ON CONFLICT (event_id) DO NOTHING;
+        PERFORM FROM @extschema@.invite_counts c
+          WHERE c.event_id = ANY (p_events) ORDER BY c.event_id FOR UPDATE;
+        EXIT WHEN NOT EXISTS (
+            SELECT FROM @extschema@.events e
+             WHERE e.id = ANY (p_events)
+               AND NOT EXISTS (SELECT FROM @extschema@.invite_counts c
+                                WHERE c.event_id = e.id));
+    END LOOP;
+    -- An event this transaction cannot see (a subscriber copying tables in
+    -- parallel has not copied it yet) keeps its changes pending.
+    p_events := ARRAY(SELECT c.event_id FROM @extschema@.invite_counts c
+                       WHERE c.event_id = ANY (p_events) ORDER BY c.event_id);
     INSERT INTO @extschema@.invite_runs AS r
            (event_id, level, first_at, first_user, next_at, next_user, invites)
     SELECT c.event_id, 0, first_key.first_at, first_key.first_user, NULL, NULL, 0
@@ -695,6 +774,14 @@ BEGIN
         RETURN;
     END IF;
     PERFORM @extschema@.add_run_deltas(deltas);
+    -- An event left without invites needs no bookkeeping (a page of an event
+    -- without counts reads as empty); a later write starts it again.
+    WITH emptied AS (
+        DELETE FROM @extschema@.invite_counts c
+         WHERE c.event_id = ANY (p_events) AND c.invites = 0
+        RETURNING c.event_id
+    )
+    DELETE FROM @extschema@.invite_runs r USING emptied e WHERE r.event_id = e.event_id;
     -- Runs now outside their sizes (but an event's first, which may be
     -- small), if any.
     deltas := ARRAY(
@@ -769,8 +856,31 @@ $$;
 -- Recounting everything.
 --
 
+-- The triggers that keep the bookkeeping and how each must be enabled: the
+-- statement triggers for origins (ordinary sessions), the row trigger and
+-- the cleanup of deleted events for replicas (a subscriber's apply worker,
+-- replica-role sessions), TRUNCATE and the fold for both.
+-- rebuild_invite_positions() enables them so; watch_invite_triggers() finds
+-- when they are not.
+CREATE FUNCTION @extschema@.bookkeeping_triggers(OUT table_name name, OUT trigger_name name,
+                                                 OUT enabled "char")
+RETURNS SETOF record
+LANGUAGE sql IMMUTABLE
+AS $$
+    VALUES ('event_invites'::name, 'event_invites_inserted'::name, 'O'::"char"),
+           ('event_invites', 'event_invites_deleted', 'O'),
+           ('event_invites', 'event_invites_updated', 'O'),
+           ('event_invites', 'event_invites_replicated', 'R'),
+           ('event_invites', 'event_invites_truncated', 'A'),
+           ('invite_changes', 'invite_changes_fold', 'A'),
+           ('events', 'events_deleted_replicated', 'R'),
+           ('events', 'events_inserted_replicated', 'R')
+$$;
+
+
 -- Every count and run computed again from event_invites, the triggers that
--- keep them enabled (ALWAYS), and the runs trusted again.  For a load that
+-- keep them enabled as bookkeeping_triggers() says, and the runs trusted
+-- again.  For a load that
 -- ran with triggers disabled; writers wait meanwhile.
 CREATE FUNCTION @extschema@.rebuild_invite_positions() RETURNS void
 LANGUAGE plpgsql
@@ -789,17 +899,16 @@ BEGIN
     -- deferred trigger events pending, as invite_changes has after writes
     -- in this transaction.
     FOR trig IN
-        SELECT c.relname, t.tgname
-          FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-         WHERE c.relnamespace = '@extschema@'::regnamespace
-           AND (c.relname, t.tgname) IN (('event_invites', 'event_invites_inserted'),
-                                         ('event_invites', 'event_invites_deleted'),
-                                         ('event_invites', 'event_invites_updated'),
-                                         ('event_invites', 'event_invites_truncated'),
-                                         ('invite_changes', 'invite_changes_fold'))
-           AND t.tgenabled <> 'A'
+        SELECT b.table_name, b.trigger_name, b.enabled
+          FROM @extschema@.bookkeeping_triggers() b
+          LEFT JOIN pg_trigger t
+            ON t.tgrelid = pg_catalog.to_regclass('@extschema@.' || b.table_name)
+           AND t.tgname = b.trigger_name
+         WHERE t.tgenabled IS DISTINCT FROM b.enabled
     LOOP
-        EXECUTE format('ALTER TABLE @extschema@.%I ENABLE ALWAYS TRIGGER %I', trig.relname, trig.tgname);
+        EXECUTE format('ALTER TABLE @extschema@.%I ENABLE %s TRIGGER %I', trig.table_name,
+                       CASE trig.enabled WHEN 'A' THEN 'ALWAYS' WHEN 'R' THEN 'REPLICA' ELSE '' END,
+                       trig.trigger_name);
     END LOOP;
 
     DELETE FROM @extschema@.invite_changes;
@@ -870,28 +979,21 @@ $$;
 --
 
 -- After DDL that may disable or drop the bookkeeping's triggers: unless all
--- of them are there and fire ALWAYS (also in a logical-replication
--- subscriber's apply worker, which runs as a replica), the runs can no
--- longer be trusted.
+-- of them are there and enabled as bookkeeping_triggers() says, the runs can
+-- no longer be trusted.
 CREATE FUNCTION @extschema@.watch_invite_triggers() RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    firing integer;
 BEGIN
-    SELECT count(*) INTO firing
-      FROM pg_trigger t
-     WHERE t.tgenabled = 'A'
-       AND ((t.tgrelid = to_regclass('@extschema@.event_invites')
-             AND t.tgname IN ('event_invites_inserted', 'event_invites_deleted',
-                              'event_invites_updated', 'event_invites_truncated'))
-            OR (t.tgrelid = to_regclass('@extschema@.invite_changes')
-                AND t.tgname = 'invite_changes_fold'));
-    IF firing < 5 THEN
+    IF EXISTS (SELECT FROM @extschema@.bookkeeping_triggers() b
+                 LEFT JOIN pg_trigger t
+                   ON t.tgrelid = pg_catalog.to_regclass('@extschema@.' || b.table_name)
+                  AND t.tgname = b.trigger_name
+                WHERE t.tgenabled IS DISTINCT FROM b.enabled) THEN
         UPDATE @extschema@.invite_positions_state
            SET trusted = false,
-               reason = tg_tag || ' left the triggers of invite_api.event_invites not firing always'
+               reason = tg_tag || ' left the bookkeeping''s triggers disabled, dropped or enabled otherwise'
          WHERE trusted;
     END IF;
 END;
@@ -947,11 +1049,15 @@ REVOKE ALL ON FUNCTION
     @extschema@.fold_invite_changes(),
     @extschema@.rebuild_invite_positions(),
     @extschema@.watch_invite_triggers(),
+    @extschema@.bookkeeping_triggers(),
+    @extschema@.log_invite_change_row(),
+    @extschema@.event_deleted_as_replica(),
+    @extschema@.event_inserted_as_replica(),
     @extschema@.ignore_replicated_bookkeeping()
 FROM PUBLIC;
 
--- Count and place what is there already; this also makes every trigger fire
--- ALWAYS.  The event trigger comes after, once they do.
+-- Count and place what is there already; this also enables every trigger as
+-- bookkeeping_triggers() says.  The event trigger comes after, once they are.
 SELECT @extschema@.rebuild_invite_positions();
 
 CREATE EVENT TRIGGER invite_api_watch_triggers ON ddl_command_end
@@ -1088,6 +1194,14 @@ COMMENT ON FUNCTION @extschema@.watch_invite_triggers() IS
     'bookkeeping event trigger: marks the runs untrusted when their triggers are disabled or dropped';
 COMMENT ON FUNCTION @extschema@.ignore_replicated_bookkeeping() IS
     'bookkeeping trigger: ignores rows of the bookkeeping that arrive by logical replication';
+COMMENT ON FUNCTION @extschema@.bookkeeping_triggers() IS
+    'the bookkeeping''s triggers and how each must be enabled';
+COMMENT ON FUNCTION @extschema@.log_invite_change_row() IS
+    'bookkeeping trigger: logs a row changed as a replica (a subscriber''s apply worker fires row triggers only)';
+COMMENT ON FUNCTION @extschema@.event_deleted_as_replica() IS
+    'bookkeeping trigger: drops a deleted event''s bookkeeping where foreign keys cascade nothing (replicas)';
+COMMENT ON FUNCTION @extschema@.event_inserted_as_replica() IS
+    'bookkeeping trigger: folds the changes of invites that arrived before their event (replicas)';
 COMMENT ON FUNCTION @extschema@.take_event_turn(bigint) IS
     'makes a write call wait for, or conflict with, other writes of the event';
 COMMENT ON EVENT TRIGGER invite_api_watch_triggers IS

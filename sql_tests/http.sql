@@ -459,7 +459,7 @@ SET SESSION AUTHORIZATION regress_http_authenticator;
 RESET SESSION AUTHORIZATION;
 ALTER TABLE invite_api.event_invites DISABLE TRIGGER event_invites_deleted;
 DELETE FROM invite_api.event_invites WHERE event_id = 801;
-ALTER TABLE invite_api.event_invites ENABLE ALWAYS TRIGGER event_invites_deleted;
+ALTER TABLE invite_api.event_invites ENABLE TRIGGER event_invites_deleted;
 SET SESSION AUTHORIZATION regress_http_authenticator;
 SET client_min_messages = log;
 BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;

@@ -22,7 +22,9 @@
  */
 #include "postgres.h"
 
+#include "access/transam.h"
 #include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -186,6 +188,93 @@ log_invite_changes(PG_FUNCTION_ARGS)
 	if (SPI_register_trigger_data(trigger) != SPI_OK_TD_REGISTER)
 		elog(ERROR, "SPI_register_trigger_data failed");
 	saved_query_run(query, NULL, NULL, false);
+	SPI_finish();
+
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * A logical-replication subscriber's apply worker fires row triggers only,
+ * never statement triggers, and runs as a replica; so do sessions with
+ * session_replication_role = replica.  There this row trigger (enabled for
+ * replicas only, while the statement triggers are enabled for origins) logs
+ * each changed row as the change of its key, exact whatever the runs
+ * become.  It does not check that the event exists: a subscriber copies
+ * tables in parallel, so the event may arrive later, and foreign keys are
+ * not checked there; a fold leaves the changes of an event it cannot see
+ * pending.  The first change each (sub)transaction logs asks for the fold
+ * at commit: a subtransaction rolled back takes its request with it, so the
+ * one that asked must still be there (a fold asked for twice finds nothing
+ * left the second time).
+ */
+static SavedQuery row_change_query = {
+	.sql = CHANGES_COLUMNS "VALUES ($1, $2, $3, $2, $3, $4, $5)",
+	.nargs = 5,
+	.argtypes = {INT8OID, TIMESTAMPTZOID, INT8OID, INT8OID, BOOLOID},
+	.expected_rc = SPI_OK_INSERT
+};
+
+/* The (sub)transaction that last asked for a fold at commit. */
+static TransactionId fold_asked_by = InvalidTransactionId;
+static SubTransactionId fold_asked_in = InvalidSubTransactionId;
+
+/* Log that delta invites appeared (went) at the key of row "tuple". */
+static void
+log_row(TriggerData *trigger, HeapTuple tuple, int64 delta)
+{
+	TupleDesc	desc = trigger->tg_relation->rd_att;
+	int			attno[3];
+	Datum		values[5];
+	bool		isnull;
+	TransactionId xid = GetTopTransactionId();
+	static const char *const columns[3] = {"event_id", "invited_at", "user_id"};
+
+	for (int i = 0; i < 3; i++)
+	{
+		attno[i] = SPI_fnumber(desc, columns[i]);
+		if (attno[i] <= 0)
+			elog(ERROR, "event_invites has no column \"%s\"", columns[i]);
+		values[i] = SPI_getbinval(tuple, desc, attno[i], &isnull);
+		if (isnull)
+			elog(ERROR, "event_invites.%s is null", columns[i]);
+	}
+	values[3] = Int64GetDatum(delta);
+	values[4] = BoolGetDatum(!TransactionIdEquals(fold_asked_by, xid) ||
+							 fold_asked_in != GetCurrentSubTransactionId());
+	fold_asked_by = xid;
+	fold_asked_in = GetCurrentSubTransactionId();
+	saved_query_run(&row_change_query, values, NULL, false);
+}
+
+/*
+ * invite_api.log_invite_change_row() RETURNS trigger
+ *
+ * AFTER INSERT OR UPDATE OR DELETE ... FOR EACH ROW on event_invites,
+ * enabled for replicas.
+ */
+PG_FUNCTION_INFO_V1(log_invite_change_row);
+Datum
+log_invite_change_row(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigger = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_AFTER(trigger->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigger->tg_event))
+		elog(ERROR, "log_invite_change_row() must be an AFTER ... FOR EACH ROW trigger");
+
+	SPI_connect();
+	if (TRIGGER_FIRED_BY_INSERT(trigger->tg_event))
+		log_row(trigger, trigger->tg_trigtuple, 1);
+	else if (TRIGGER_FIRED_BY_DELETE(trigger->tg_event))
+		log_row(trigger, trigger->tg_trigtuple, -1);
+	else if (TRIGGER_FIRED_BY_UPDATE(trigger->tg_event))
+	{
+		log_row(trigger, trigger->tg_trigtuple, -1);
+		log_row(trigger, trigger->tg_newtuple, 1);
+	}
+	else
+		elog(ERROR, "log_invite_change_row() fires for INSERT, UPDATE and DELETE only");
 	SPI_finish();
 
 	return PointerGetDatum(NULL);

@@ -39,6 +39,8 @@ my @expected = sort qw(
   pg_finfo_event_uninvite_users
   log_invite_changes
   pg_finfo_log_invite_changes
+  log_invite_change_row
+  pg_finfo_log_invite_change_row
 );
 is_deeply(\@exported, \@expected,
 	'only the entry points, their info functions, _PG_init and the magic block are exported')
