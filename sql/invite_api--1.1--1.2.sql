@@ -245,6 +245,113 @@ CREATE TRIGGER event_invites_truncated AFTER TRUNCATE ON @extschema@.event_invit
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.event_invites_truncated();
 
 --
+-- Ranges of keys.
+--
+
+-- What the event holds from key (first) up to key (next), next excluded; a
+-- NULL next means to the end.  Each in two statements, so that both bounds
+-- are index conditions: one statement with "next IS NULL OR key < next"
+-- would keep the end a filter and read to the end of the event.
+
+-- Invites.
+CREATE FUNCTION @extschema@.invites_in_range(p_event bigint,
+                                             p_first_at timestamptz, p_first_user bigint,
+                                             p_next_at timestamptz, p_next_user bigint)
+RETURNS bigint
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF p_next_at IS NULL THEN
+        RETURN (SELECT count(*) FROM ONLY @extschema@.event_invites i
+                 WHERE i.event_id = p_event
+                   AND (i.invited_at, i.user_id) >= (p_first_at, p_first_user));
+    END IF;
+    RETURN (SELECT count(*) FROM ONLY @extschema@.event_invites i
+             WHERE i.event_id = p_event
+               AND (i.invited_at, i.user_id) >= (p_first_at, p_first_user)
+               AND (i.invited_at, i.user_id) < (p_next_at, p_next_user));
+END;
+$$;
+
+-- Runs of a level.
+CREATE FUNCTION @extschema@.runs_in_range(p_event bigint, p_level smallint,
+                                          p_first_at timestamptz, p_first_user bigint,
+                                          p_next_at timestamptz, p_next_user bigint)
+RETURNS bigint
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF p_next_at IS NULL THEN
+        RETURN (SELECT count(*) FROM @extschema@.invite_runs r
+                 WHERE r.event_id = p_event AND r.level = p_level
+                   AND (r.first_at, r.first_user) >= (p_first_at, p_first_user));
+    END IF;
+    RETURN (SELECT count(*) FROM @extschema@.invite_runs r
+             WHERE r.event_id = p_event AND r.level = p_level
+               AND (r.first_at, r.first_user) >= (p_first_at, p_first_user)
+               AND (r.first_at, r.first_user) < (p_next_at, p_next_user));
+END;
+$$;
+
+-- Pending changes, placed by their first key.
+CREATE FUNCTION @extschema@.pending_in_range(p_event bigint,
+                                             p_first_at timestamptz, p_first_user bigint,
+                                             p_next_at timestamptz, p_next_user bigint)
+RETURNS bigint
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF p_next_at IS NULL THEN
+        RETURN coalesce((SELECT sum(ch.delta) FROM @extschema@.invite_changes ch
+                          WHERE ch.event_id = p_event
+                            AND (ch.first_at, ch.first_user) >= (p_first_at, p_first_user)), 0);
+    END IF;
+    RETURN coalesce((SELECT sum(ch.delta) FROM @extschema@.invite_changes ch
+                      WHERE ch.event_id = p_event
+                        AND (ch.first_at, ch.first_user) >= (p_first_at, p_first_user)
+                        AND (ch.first_at, ch.first_user) < (p_next_at, p_next_user)), 0);
+END;
+$$;
+
+-- The keys of the invites at positions p_step, 2 * p_step, ... up to
+-- p_pieces * p_step of the range (position 0 is its first invite): where a
+-- run cut into pieces of p_step invites starts each piece after the first.
+CREATE FUNCTION @extschema@.piece_starts(p_event bigint,
+                                         p_first_at timestamptz, p_first_user bigint,
+                                         p_next_at timestamptz, p_next_user bigint,
+                                         p_step integer, p_pieces bigint)
+RETURNS TABLE (piece bigint, first_at timestamptz, first_user bigint)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF p_next_at IS NULL THEN
+        RETURN QUERY
+        SELECT k.pos / p_step, k.invited_at, k.user_id
+          FROM (SELECT i.invited_at, i.user_id, row_number() OVER w - 1 AS pos
+                  FROM ONLY @extschema@.event_invites i
+                 WHERE i.event_id = p_event
+                   AND (i.invited_at, i.user_id) >= (p_first_at, p_first_user)
+                WINDOW w AS (ORDER BY i.invited_at, i.user_id)) k
+         WHERE k.pos > 0 AND k.pos % p_step = 0 AND k.pos / p_step <= p_pieces;
+        RETURN;
+    END IF;
+    RETURN QUERY
+    SELECT k.pos / p_step, k.invited_at, k.user_id
+      FROM (SELECT i.invited_at, i.user_id, row_number() OVER w - 1 AS pos
+              FROM ONLY @extschema@.event_invites i
+             WHERE i.event_id = p_event
+               AND (i.invited_at, i.user_id) >= (p_first_at, p_first_user)
+               AND (i.invited_at, i.user_id) < (p_next_at, p_next_user)
+            WINDOW w AS (ORDER BY i.invited_at, i.user_id)) k
+     WHERE k.pos > 0 AND k.pos % p_step = 0 AND k.pos / p_step <= p_pieces;
+END;
+$$;
+
+--
 -- Folding.
 --
 
@@ -315,11 +422,8 @@ BEGIN
            AND (p_force
                 OR (p_level = 0 AND r.invites < @extschema@.run_size() / 4)
                 OR (p_level > 0
-                    AND (SELECT count(*) FROM @extschema@.invite_runs b
-                          WHERE b.event_id = r.event_id AND b.level = p_level - 1
-                            AND (b.first_at, b.first_user) >= (r.first_at, r.first_user)
-                            AND (r.next_at IS NULL
-                                 OR (b.first_at, b.first_user) < (r.next_at, r.next_user)))
+                    AND @extschema@.runs_in_range(r.event_id, (p_level - 1)::smallint,
+                                                  r.first_at, r.first_user, r.next_at, r.next_user)
                         < @extschema@.run_fanout() / 4))
     ), bounds AS (
         SELECT d.event_id,
@@ -483,11 +587,8 @@ BEGIN
                greatest(n.live / @extschema@.run_size(), 1) - 1 AS last_piece
           FROM big b
           CROSS JOIN LATERAL (
-                SELECT count(*) AS live FROM ONLY @extschema@.event_invites i
-                 WHERE i.event_id = b.event_id
-                   AND (i.invited_at, i.user_id) >= (b.first_at, b.first_user)
-                   AND (b.next_at IS NULL
-                        OR (i.invited_at, i.user_id) < (b.next_at, b.next_user))) n
+                SELECT @extschema@.invites_in_range(b.event_id, b.first_at, b.first_user,
+                                                    b.next_at, b.next_user) AS live) n
     ), starts AS (
         -- Piece 0 keeps the run's own first key; piece p > 0 starts at the
         -- invite at position p * run_size() of the run, read in order.
@@ -495,18 +596,11 @@ BEGIN
                s.first_at, s.first_user
           FROM sized s
         UNION ALL
-        SELECT s.event_id, s.first_at, s.first_user, k.pos / @extschema@.run_size(),
-               k.invited_at, k.user_id
+        SELECT s.event_id, s.first_at, s.first_user, k.piece, k.first_at, k.first_user
           FROM sized s
-          CROSS JOIN LATERAL (
-                SELECT i.invited_at, i.user_id, row_number() OVER w - 1 AS pos
-                  FROM ONLY @extschema@.event_invites i
-                 WHERE i.event_id = s.event_id
-                   AND (i.invited_at, i.user_id) >= (s.first_at, s.first_user)
-                   AND (s.next_at IS NULL OR (i.invited_at, i.user_id) < (s.next_at, s.next_user))
-                WINDOW w AS (ORDER BY i.invited_at, i.user_id)) k
-         WHERE k.pos > 0 AND k.pos % @extschema@.run_size() = 0
-           AND k.pos / @extschema@.run_size() <= s.last_piece
+          CROSS JOIN LATERAL @extschema@.piece_starts(s.event_id, s.first_at, s.first_user,
+                                                      s.next_at, s.next_user,
+                                                      @extschema@.run_size(), s.last_piece) k
     ), linked AS (
         SELECT p.*, s.next_at AS run_next_at, s.next_user AS run_next_user,
                CASE WHEN p.piece < s.last_piece THEN @extschema@.run_size()
@@ -519,15 +613,9 @@ BEGIN
         SELECT l.event_id, l.run_at, l.run_user, l.piece, l.first_at, l.first_user,
                coalesce(l.next_at, l.run_next_at) AS next_at,
                CASE WHEN l.next_at IS NULL THEN l.run_next_user ELSE l.next_user END AS next_user,
-               l.live - coalesce((
-                   SELECT sum(ch.delta) FROM @extschema@.invite_changes ch
-                    WHERE ch.event_id = l.event_id
-                      AND (ch.first_at, ch.first_user) >= (l.first_at, l.first_user)
-                      AND (l.next_at IS NULL AND l.run_next_at IS NULL
-                           OR (ch.first_at, ch.first_user) <
-                              (coalesce(l.next_at, l.run_next_at),
-                               CASE WHEN l.next_at IS NULL THEN l.run_next_user ELSE l.next_user END))),
-                   0) AS invites
+               l.live - @extschema@.pending_in_range(
+                   l.event_id, l.first_at, l.first_user, coalesce(l.next_at, l.run_next_at),
+                   CASE WHEN l.next_at IS NULL THEN l.run_next_user ELSE l.next_user END) AS invites
           FROM linked l
     ), head AS (
         UPDATE @extschema@.invite_runs r
@@ -608,10 +696,8 @@ BEGIN
               JOIN @extschema@.invite_runs r
                 ON r.event_id = d.event_id AND r.level = lvl
                AND r.first_at = d.first_at AND r.first_user = d.first_user
-             WHERE (SELECT count(*) FROM @extschema@.invite_runs b
-                     WHERE b.event_id = r.event_id AND b.level = lvl - 1
-                       AND (b.first_at, b.first_user) >= (r.first_at, r.first_user)
-                       AND (r.next_at IS NULL OR (b.first_at, b.first_user) < (r.next_at, r.next_user)))
+             WHERE @extschema@.runs_in_range(r.event_id, (lvl - 1)::smallint, r.first_at, r.first_user,
+                                             r.next_at, r.next_user)
                    > 2 * fanout
         LOOP
             split := split || ARRAY(
@@ -759,11 +845,8 @@ BEGIN
                AND (r.first_at, r.first_user) <= (g.last_at, g.last_user)
         )
         SELECT array_agg(ROW(t.event_id, t.first_at, t.first_user,
-                             (SELECT count(*) FROM ONLY @extschema@.event_invites i
-                               WHERE i.event_id = t.event_id
-                                 AND (i.invited_at, i.user_id) >= (t.first_at, t.first_user)
-                                 AND (t.next_at IS NULL
-                                      OR (i.invited_at, i.user_id) < (t.next_at, t.next_user)))
+                             @extschema@.invites_in_range(t.event_id, t.first_at, t.first_user,
+                                                          t.next_at, t.next_user)
                              - t.invites)::@extschema@.run_delta)
           INTO recounted
           FROM touched t;
@@ -1037,6 +1120,10 @@ REVOKE ALL ON FUNCTION
     @extschema@.run_size(),
     @extschema@.run_fanout(),
     @extschema@.first_run_key(),
+    @extschema@.invites_in_range(bigint, timestamptz, bigint, timestamptz, bigint),
+    @extschema@.runs_in_range(bigint, smallint, timestamptz, bigint, timestamptz, bigint),
+    @extschema@.pending_in_range(bigint, timestamptz, bigint, timestamptz, bigint),
+    @extschema@.piece_starts(bigint, timestamptz, bigint, timestamptz, bigint, integer, bigint),
     @extschema@.log_invite_changes(),
     @extschema@.event_invites_truncated(),
     @extschema@.add_run_deltas(@extschema@.run_delta[]),
@@ -1172,6 +1259,14 @@ COMMENT ON FUNCTION @extschema@.log_invite_changes() IS
     'bookkeeping trigger: logs what a statement changed in event_invites';
 COMMENT ON FUNCTION @extschema@.event_invites_truncated() IS
     'bookkeeping trigger: empties the bookkeeping when event_invites is truncated';
+COMMENT ON FUNCTION @extschema@.invites_in_range(bigint, timestamptz, bigint, timestamptz, bigint) IS
+    'bookkeeping: how many invites an event has in a range of keys';
+COMMENT ON FUNCTION @extschema@.runs_in_range(bigint, smallint, timestamptz, bigint, timestamptz, bigint) IS
+    'bookkeeping: how many runs of a level an event has in a range of keys';
+COMMENT ON FUNCTION @extschema@.pending_in_range(bigint, timestamptz, bigint, timestamptz, bigint) IS
+    'bookkeeping: the pending changes of an event in a range of keys, added up';
+COMMENT ON FUNCTION @extschema@.piece_starts(bigint, timestamptz, bigint, timestamptz, bigint, integer, bigint) IS
+    'bookkeeping: where each piece of a run cut into pieces starts';
 COMMENT ON FUNCTION @extschema@.add_run_deltas(@extschema@.run_delta[]) IS
     'bookkeeping: adds changes to runs of every level and to the counts';
 COMMENT ON FUNCTION @extschema@.merge_runs(smallint, @extschema@.run_delta[], boolean) IS

@@ -225,9 +225,12 @@ static SavedQuery tree_access_query = {
 /*
  * The runs of level $2 from key ($3, $4) up to key ($6, $7): the range of
  * the run of level $2 + 1 chosen before.  A NULL start means the event's
- * first run (invite_api.first_run_key()); a NULL end, the last.
+ * first run (invite_api.first_run_key()).  A range that ends with the
+ * level's last run has no end and is read by the _to_end queries (one query
+ * for both would leave the end a filter, not an index condition, and read
+ * to the end of the level).
  */
-#define TREE_RUNS_OF_RANGE \
+#define TREE_RUNS_OF_RANGE(upper_bound) \
 	"SELECT r.first_at, r.first_user, r.next_at, r.next_user," \
 	"       CAST(r.invites AS pg_catalog.int8) AS invites" \
 	"  FROM invite_api.invite_runs r" \
@@ -236,39 +239,48 @@ static SavedQuery tree_access_query = {
 	"   AND ROW(r.first_at, r.first_user) >=" \
 	"       ROW(COALESCE($3, (invite_api.first_run_key()).first_at)," \
 	"           COALESCE($4, (invite_api.first_run_key()).first_user))" \
-	"   AND ($6::pg_catalog.timestamptz IS NULL" \
-	"        OR ROW(r.first_at, r.first_user) < ROW($6, $7))"
+	upper_bound
+#define RANGE_ENDS "   AND ROW(r.first_at, r.first_user) < ROW($6, $7)"
+#define RANGE_TO_END ""
 
 /*
  * The run of the range that holds position $5 of the range, and the
  * position within it.  The window aggregate emits runs in order and LIMIT 1
  * stops it there.
  */
-static SavedQuery tree_step_query = {
-	.sql =
-	"SELECT s.first_at, s.first_user, s.next_at, s.next_user, $5 - s.before"
-	"  FROM (SELECT r.first_at, r.first_user, r.next_at, r.next_user, r.invites,"
-	"               CAST(pg_catalog.sum(r.invites) OVER w AS pg_catalog.int8)"
-	"               - r.invites AS before"
-	"          FROM (" TREE_RUNS_OF_RANGE ") r"
-	"        WINDOW w AS (ORDER BY r.first_at, r.first_user)) s"
-	" WHERE s.before + s.invites > $5"
-	" ORDER BY s.first_at, s.first_user"
-	" LIMIT 1",
-	.nargs = 7,
-	.argtypes = {INT8OID, INT2OID, TIMESTAMPTZOID, INT8OID, INT8OID,
-	TIMESTAMPTZOID, INT8OID},
-	.cursor_options = CURSOR_OPT_GENERIC_PLAN
-};
+#define TREE_STEP(upper_bound) \
+	"SELECT s.first_at, s.first_user, s.next_at, s.next_user, $5 - s.before" \
+	"  FROM (SELECT r.first_at, r.first_user, r.next_at, r.next_user, r.invites," \
+	"               CAST(pg_catalog.sum(r.invites) OVER w AS pg_catalog.int8)" \
+	"               - r.invites AS before" \
+	"          FROM (" TREE_RUNS_OF_RANGE(upper_bound) ") r" \
+	"        WINDOW w AS (ORDER BY r.first_at, r.first_user)) s" \
+	" WHERE s.before + s.invites > $5" \
+	" ORDER BY s.first_at, s.first_user" \
+	" LIMIT 1"
+
+#define TREE_STEP_QUERY(upper_bound) { \
+	.sql = TREE_STEP(upper_bound), \
+	.nargs = 7, \
+	.argtypes = {INT8OID, INT2OID, TIMESTAMPTZOID, INT8OID, INT8OID, \
+	TIMESTAMPTZOID, INT8OID}, \
+	.cursor_options = CURSOR_OPT_GENERIC_PLAN \
+}
+
+static SavedQuery tree_step_query = TREE_STEP_QUERY(RANGE_ENDS);
+static SavedQuery tree_step_to_end_query = TREE_STEP_QUERY(RANGE_TO_END);
 
 /* The same runs, all of them in order, when changes must be added in. */
-static SavedQuery tree_runs_query = {
-	.sql = TREE_RUNS_OF_RANGE " ORDER BY r.first_at, r.first_user",
-	.nargs = 7,
-	.argtypes = {INT8OID, INT2OID, TIMESTAMPTZOID, INT8OID, INT8OID,
-	TIMESTAMPTZOID, INT8OID},
-	.cursor_options = CURSOR_OPT_GENERIC_PLAN
-};
+#define TREE_RUNS_QUERY(upper_bound) { \
+	.sql = TREE_RUNS_OF_RANGE(upper_bound) " ORDER BY r.first_at, r.first_user", \
+	.nargs = 7, \
+	.argtypes = {INT8OID, INT2OID, TIMESTAMPTZOID, INT8OID, INT8OID, \
+	TIMESTAMPTZOID, INT8OID}, \
+	.cursor_options = CURSOR_OPT_GENERIC_PLAN \
+}
+
+static SavedQuery tree_runs_query = TREE_RUNS_QUERY(RANGE_ENDS);
+static SavedQuery tree_runs_to_end_query = TREE_RUNS_QUERY(RANGE_TO_END);
 
 /* The event's changes not folded yet, in key order. */
 static SavedQuery tree_changes_query = {
@@ -496,7 +508,7 @@ runs_page(int64 event_id, int32 limit, int32 offset, int64 count)
 	return nrows;
 }
 
-/* Arguments of tree_step_query and tree_runs_query for one level. */
+/* Arguments of the tree_step and tree_runs queries for one level. */
 static void
 step_args(int64 event_id, int level, const TreeStep *step,
 		  Datum *values, char *nulls)
@@ -526,7 +538,8 @@ step_down(int64 event_id, int level, TreeStep *step)
 	char		nulls[7];
 
 	step_args(event_id, level, step, values, nulls);
-	if (run(&tree_step_query, values, nulls, -1) != 1)
+	if (run(step->to_end ? &tree_step_to_end_query : &tree_step_query,
+			values, nulls, -1) != 1)
 		return false;
 	step->from_start = false;
 	row_key(0, 1, &step->first);
@@ -553,7 +566,8 @@ step_down_with_changes(int64 event_id, int level, TreeStep *step,
 	int64		before = 0;
 
 	step_args(event_id, level, step, values, nulls);
-	nruns = run(&tree_runs_query, values, nulls, -1);
+	nruns = run(step->to_end ? &tree_runs_to_end_query : &tree_runs_query,
+				values, nulls, -1);
 
 	for (uint64 i = 0; i < nruns; i++)
 	{
