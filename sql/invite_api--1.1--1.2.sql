@@ -212,6 +212,7 @@ CREATE CONSTRAINT TRIGGER events_deleted_replicated
 CREATE FUNCTION @extschema@.event_inserted_as_replica() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 BEGIN
     IF pg_trigger_depth() = 1
@@ -884,12 +885,17 @@ $$;
 
 -- At commit (a deferred trigger on invite_changes, for READ COMMITTED
 -- transactions): fold the changes of the events this transaction wrote.
+-- The folds run without JIT (here and in fold_invite_changes(),
+-- rebuild_invite_positions(), event_inserted_as_replica()): after a big
+-- write the planner's estimates ask for it, and compiling costs more time
+-- than these plans take, and loads LLVM into the backend (some 60 MB).
 -- Fired inside another trigger (SET CONSTRAINTS ... IMMEDIATE makes it fire
 -- at the end of the trigger's own insert), a statement may still be under
 -- way: the changes then wait for a later fold.
 CREATE FUNCTION @extschema@.fold_at_commit() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 DECLARE
     events bigint[];
@@ -919,6 +925,7 @@ CREATE CONSTRAINT TRIGGER invite_changes_fold
 CREATE FUNCTION @extschema@.fold_invite_changes() RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 SET session_replication_role = origin
 AS $$
 DECLARE
@@ -968,6 +975,7 @@ $$;
 CREATE FUNCTION @extschema@.rebuild_invite_positions() RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 SET session_replication_role = origin
 AS $$
 DECLARE

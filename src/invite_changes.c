@@ -28,6 +28,7 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "utils/guc.h"
 
 #include "entry_points.h"
 #include "saved_query.h"
@@ -164,6 +165,7 @@ log_invite_changes(PG_FUNCTION_ARGS)
 	TriggerData *trigger = (TriggerData *) fcinfo->context;
 	SavedQuery *query;
 	int			kind;
+	int			nestlevel;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
 		!TRIGGER_FIRED_AFTER(trigger->tg_event) ||
@@ -184,11 +186,21 @@ log_invite_changes(PG_FUNCTION_ARGS)
 
 	query = &change_queries[kind][IsolationUsesXactSnapshot() ? 1 : 0];
 
+	/*
+	 * Without JIT: a big statement's transition tables make the planner ask
+	 * for it, and compiling costs more than the query and loads LLVM into
+	 * the backend (some 60 MB).  The setting goes back at the end, or with
+	 * the transaction on error.
+	 */
+	nestlevel = NewGUCNestLevel();
+	(void) set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	SPI_connect();
 	if (SPI_register_trigger_data(trigger) != SPI_OK_TD_REGISTER)
 		elog(ERROR, "SPI_register_trigger_data failed");
 	saved_query_run(query, NULL, NULL, false);
 	SPI_finish();
+	AtEOXact_GUC(true, nestlevel);
 
 	return PointerGetDatum(NULL);
 }
