@@ -15,11 +15,23 @@ SELECT name, short_desc, extra_desc
   FROM pg_settings WHERE name LIKE 'invite\_api.%' ORDER BY name;
 \x off
 
--- No secret: 55000 once there is a token to verify; no token is still 28000.
+-- No secret: 55000 once there is a token to verify.  No token (NULL, empty,
+-- "Bearer" alone) and text that cannot be a token are refused with 28000
+-- first: no key is needed to tell.
 SET invite_api.jwt_secret = '';
 SELECT invite_api.event_invites_page(10, NULL, NULL, :'ann');
 \echo sqlstate :LAST_ERROR_SQLSTATE
 SELECT invite_api.event_invites_page(10, NULL, NULL, NULL);
+\echo sqlstate :LAST_ERROR_SQLSTATE
+SELECT invite_api.event_invites_page(10, NULL, NULL, '');
+\echo sqlstate :LAST_ERROR_SQLSTATE
+SELECT invite_api.event_invites_page(10, NULL, NULL, '  Bearer  ');
+\echo sqlstate :LAST_ERROR_SQLSTATE
+SELECT invite_api.event_invites_page(10, NULL, NULL, 'Bearer not-a-jwt');
+\echo sqlstate :LAST_ERROR_SQLSTATE
+SELECT invite_api.event_invites_page(10, NULL, NULL, repeat('a', 9000));
+\echo sqlstate :LAST_ERROR_SQLSTATE
+SELECT invite_api.event_invites_page(10, NULL, NULL, 'Bearer ' || :'ann');
 \echo sqlstate :LAST_ERROR_SQLSTATE
 
 -- A secret of 31 bytes is too short, 32 is enough (bytes, not characters).
