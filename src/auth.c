@@ -201,7 +201,8 @@ configured_keys(const JwtLibrary *lib, int *nkeys)
 /*
  * The user the token speaks for, or an error: 28000 when the token is
  * missing or refused, 55000 when the library is not preloaded or no usable
- * key is configured.
+ * key is configured.  No token, or text that cannot be one, is 28000 before
+ * anything else is looked at (the contract's order).
  */
 int64
 auth_user_from_token(text *token)
@@ -214,12 +215,16 @@ auth_user_from_token(text *token)
 	MemoryContext scratch;
 	MemoryContext old_cxt;
 
-	check_preloaded();
-
+	/* What needs no key is refused first, whatever the server's setup. */
 	if (token == NULL)
 		result = JWT_VERIFY_MISSING;
 	else
+		result = jwt_screen(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token));
+
+	if (result == JWT_VERIFY_OK)
 	{
+		check_preloaded();
+
 		lib = jwt_library_load(&load_error);
 		if (lib == NULL)
 			ereport(ERROR,

@@ -489,6 +489,19 @@ check_claims(const JwtLibrary *lib, const char *segment, size_t segment_len,
 }
 
 JwtVerifyResult
+jwt_screen(const char *token, size_t len)
+{
+	size_t		header_len;
+	const char *payload;
+	size_t		payload_len;
+
+	strip_bearer(&token, &len);
+	if (len == 0)
+		return JWT_VERIFY_MISSING;
+	return screen_token(token, len, &header_len, &payload, &payload_len);
+}
+
+JwtVerifyResult
 jwt_verify(const JwtLibrary *lib, const char *token, size_t len,
 		   const JwtVerifySettings *settings, int64_t *user_id)
 {

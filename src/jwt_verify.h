@@ -68,6 +68,12 @@ typedef enum JwtVerifyResult
 } JwtVerifyResult;
 
 /*
+ * What can be told of token[0..len) without a key: JWT_VERIFY_MISSING,
+ * _TOO_LONG, _MALFORMED, or JWT_VERIFY_OK when it may be a token.
+ */
+extern JwtVerifyResult jwt_screen(const char *token, size_t len);
+
+/*
  * Verify token[0..len) with the settings; on JWT_VERIFY_OK set *user_id.
  * The token may start with "Bearer " (any case).  Allocates only scratch
  * memory in the current memory context, and raises no error while libjwt's
