@@ -670,14 +670,15 @@ done
 # --- concurrent invite calls -------------------------------------------------
 
 # 1 user per call, each user new; client c writes event base + c % events.
-# A sampler counts, every 0.1 s, the calls waiting for a lock.
+# A sampler looks every 0.1 s for calls waiting for a lock, and names the
+# kinds of lock they wait for ("-" when none does).
 for impl in ext plain; do
     cat >"$WORK/writer_$impl.sql" <<SQL
 \\set ev :base + :client_id % :events
 SELECT $(fn $impl event_invite_users)(:ev, ARRAY[(nextval('bench.writer_seq') * :mult) % :users + 1], :token);
 SQL
 done
-declare -A conc=() waits=()
+declare -A conc=()
 conc_cases=("1 1" "2 2" "$WRITE_CLIENTS $WRITE_CLIENTS" "$WRITE_CLIENTS 1")
 for cc in "${conc_cases[@]}"; do
     read -r clients events <<<"$cc"
@@ -690,9 +691,10 @@ for cc in "${conc_cases[@]}"; do
             for _ in $(seq "$events"); do fresh_event; done
             sql -c "ALTER SEQUENCE bench.writer_seq RESTART WITH 0"
             dir="$WORK/conc_${clients}_${events}_${r}_$impl"
-            printf '%s\n' "SELECT count(*) FILTER (WHERE wait_event_type = 'Lock')
-                              FROM pg_stat_activity WHERE usename = 'bench_client'" '\watch 0.1' |
-                psql -X -At >"$WORK/waits" 2>/dev/null &
+            printf '%s\n' "SELECT coalesce(string_agg(DISTINCT wait_event, ','), '-')
+                              FROM pg_stat_activity
+                             WHERE usename = 'bench_client' AND wait_event_type = 'Lock'" '\watch 0.1' |
+                psql -X -At >>"$WORK/waits_${impl}_${clients}_$events" 2>/dev/null &
             sampler_pid=$!
             run_pgbench "$dir" --per-second -U bench_client -c "$clients" -j "$((clients < $(nproc) ? clients : $(nproc)))" \
                 -T "$TPS_SECS" -f "$WORK/writer_$impl.sql" -D base="$base" -D events="$events" \
@@ -710,18 +712,25 @@ for cc in "${conc_cases[@]}"; do
             [ "$total" = "$(processed "$dir")" ] ||
                 fail "$(impl_name "$impl"): $(processed "$dir") calls invited $total users"
             conc[${impl}_${clients}_$events]+="$(tps "$dir") "
-            waits[${impl}_${clients}_$events]+=$(awk '/^[0-9]+$/ { n++; if ($1 > 0) w++ } END { printf "%d/%d ", w, n }' "$WORK/waits")
         done
     done
 done
-sum_waits() { echo "$1" | tr ' ' '\n' | grep . | awk -F/ '{ w += $1; n += $2 } END { printf "%d of %d\n", w, n }'; }
+# "W of N samples (the locks waited for)".
+sum_waits() {
+    awk 'NF { n++; if ($1 != "-") { w++; k = split($1, a, ","); for (i = 1; i <= k; i++) seen[a[i]] = 1 } }
+        END {
+            kinds = ""
+            for (x in seen) kinds = kinds (kinds == "" ? "" : ", ") x
+            printf "%d of %d%s\n", w, n, (w ? " (" kinds ")" : "")
+        }' "$WORK/waits_$1"
+}
 one_ext=$(med_of "${conc[ext_1_1]}")
 one_plain=$(med_of "${conc[plain_1_1]}")
 for cc in "${conc_cases[@]}"; do
     read -r clients events <<<"$cc"
     e=$(med_of "${conc[ext_${clients}_$events]}")
     p=$(med_of "${conc[plain_${clients}_$events]}")
-    conc_rows+=("| $clients client$([ "$clients" = 1 ] || echo s), $([ "$events" = 1 ] && echo "one event" || echo "$events events") | $(sig "$e") | $(sig "$(div "$e" "$one_ext")" 2) | $(sig "$p") | $(sig "$(div "$p" "$one_plain")" 2) | $(sig "$(div "$e" "$p")" 2) | $(sum_waits "${waits[ext_${clients}_$events]}") / $(sum_waits "${waits[plain_${clients}_$events]}") |")
+    conc_rows+=("| $clients client$([ "$clients" = 1 ] || echo s), $([ "$events" = 1 ] && echo "one event" || echo "$events events") | $(sig "$e") | $(sig "$(div "$e" "$one_ext")" 2) | $(sig "$p") | $(sig "$(div "$p" "$one_plain")" 2) | $(sig "$(div "$e" "$p")" 2) | $(sum_waits "ext_${clients}_$events") / $(sum_waits "plain_${clients}_$events") |")
 done
 
 # --- where the time goes ------------------------------------------------------
@@ -861,7 +870,9 @@ mkdir -p "$(dirname "$OUT")"
     echo
     echo "Calls/s of 1-user invite calls, median of $TPS_REPEAT runs of ${TPS_SECS} s (each its median" \
         "whole second after the first); × 1 client = calls/s / calls/s of 1 client; waiting =" \
-        "samples (every 0.1 s) in which a call waited for a lock, of all samples." \
+        "samples (every 0.1 s) in which a call waited for a lock, of all samples, and the kinds of" \
+        "lock (pg_stat_activity.wait_event: transactionid and tuple are row locks held by another" \
+        "transaction, extend a table growing)." \
         "Machine: $(nproc) cores."
     echo
     echo "| clients, events | extension calls/s | × 1 client | plain SQL calls/s | × 1 client | ratio | waiting: extension / plain |"
