@@ -1,7 +1,8 @@
--- The invite list without the extension: the contract of
--- invite_api.event_invites_page written the way an application does it today,
--- in plain SQL and PL/pgSQL with pgcrypto.  The benchmark times it beside the
--- extension, so it is written to be as fast as plain SQL can reasonably be:
+-- The invite resource without the extension: the contract of
+-- invite_api.event_invites_page, event_invite_users and event_uninvite_users
+-- written the way an application does it today, in plain SQL and PL/pgSQL
+-- with pgcrypto.  The benchmark times it beside the extension, so it is
+-- written to be as fast as plain SQL can reasonably be:
 --
 --   * the token is checked with pgcrypto's hmac(): base64url parts, HS256,
 --     HS384 or HS512, exp and nbf with 30 seconds of leeway, the user in the
@@ -10,19 +11,26 @@
 --   * OFFSET is applied to the invites alone, in the order of an index on
 --     (event_id, invited_at, user_id), and only the page's users are joined;
 --   * the answer is built with jsonb_build_object / jsonb_agg, with DRF
---     LimitOffsetPagination links.
+--     LimitOffsetPagination links;
+--   * inviting is one INSERT ... ON CONFLICT DO NOTHING and uninviting one
+--     DELETE for the whole list, after the same checks as the extension's
+--     (the list, the event, the manager, the users), in the same order.
 --
 -- Its invites live in bench_plain.event_invites: the contract's columns,
 -- primary key, foreign keys and indexes, and no triggers.  Users, events and
 -- managers are read from the extension's tables (nothing maintains them but
 -- the loader).  Settings are constants here (default limit 20, max 100,
--- relative links, no audience), except the secret, which is the placeholder
--- setting bench_plain.jwt_secret (ALTER SYSTEM, superuser).
+-- max_batch 1000, relative links, no audience), except the secret, which is
+-- the placeholder setting bench_plain.jwt_secret (postgresql.conf).
 --
--- Needs a database without a schema bench_plain; installs pgcrypto into it.
+-- Tokens are made by the test suites' signer, test/helpers/tokens.sql: only
+-- verifying them is part of the plain way.
+--
+-- Needs a database without a schema bench_plain; installs pgcrypto into
+-- schema public (where the signer expects it too) unless it is there.
 
 CREATE SCHEMA bench_plain;
-CREATE EXTENSION pgcrypto WITH SCHEMA bench_plain;
+CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA public;
 
 CREATE TABLE bench_plain.event_invites (
     event_id    bigint NOT NULL REFERENCES invite_api.events ON DELETE CASCADE,
@@ -64,22 +72,6 @@ AS $$
                     WHEN 'HS512' THEN 'sha512' END
 $$;
 
--- A signed token with header {"alg": alg, "typ": "JWT"}, as pgjwt's sign()
--- makes them.  The benchmark signs its managers' tokens with it.
-CREATE FUNCTION bench_plain.jwt_sign(claims jsonb, secret text,
-                                     alg text DEFAULT 'HS256') RETURNS text
-LANGUAGE sql IMMUTABLE STRICT
-AS $$
-    SELECT s.input || '.' || bench_plain.b64url_encode(
-               bench_plain.hmac(s.input, secret, bench_plain.jwt_hash(alg)))
-      FROM (SELECT bench_plain.b64url_encode(pg_catalog.convert_to(
-                       pg_catalog.jsonb_build_object('alg', alg, 'typ', 'JWT')::text,
-                       'UTF8'))
-                   || '.' ||
-                   bench_plain.b64url_encode(pg_catalog.convert_to(claims::text, 'UTF8'))
-                   AS input) s
-$$;
-
 -- Refuse a token: 28000, as the extension does.
 CREATE FUNCTION bench_plain.jwt_refuse(reason text) RETURNS bigint
 LANGUAGE plpgsql
@@ -93,8 +85,8 @@ END
 $$;
 
 -- The user a token speaks for: 28000 when it is missing or refused, 55000
--- when no secret of 32 bytes or more is set.  Called only from
--- event_invites_page, whose search_path it runs under.
+-- when no secret of 32 bytes or more is set.  Called only from the
+-- SECURITY DEFINER functions below, whose search_path it runs under.
 CREATE FUNCTION bench_plain.jwt_user_id(token text) RETURNS bigint
 LANGUAGE plpgsql STABLE
 AS $$
@@ -152,7 +144,7 @@ BEGIN
         RETURN bench_plain.jwt_refuse('The token header has a "crit" parameter, which is not supported.');
     END IF;
     IF bench_plain.b64url_encode(
-           bench_plain.hmac(parts[1] || '.' || parts[2], secret, hash)) <> parts[3] THEN
+           public.hmac(parts[1] || '.' || parts[2], secret, hash)) <> parts[3] THEN
         RETURN bench_plain.jwt_refuse('The token signature is invalid.');
     END IF;
 
@@ -272,8 +264,180 @@ BEGIN
 END
 $$;
 
-REVOKE ALL ON FUNCTION bench_plain.jwt_sign(jsonb, text, text) FROM PUBLIC;
+-- The list of a write call sorted and without repeats, after the checks of
+-- its form and size (22023), as the extension makes them.
+CREATE FUNCTION bench_plain.user_list(users bigint[]) RETURNS bigint[]
+LANGUAGE plpgsql IMMUTABLE
+AS $$
+DECLARE
+    max_batch   constant integer := 1000;
+    ids         bigint[];
+BEGIN
+    IF array_ndims(users) > 1 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = '"users" must be a one-dimensional array',
+            DETAIL = format('The array has %s dimensions.', array_ndims(users));
+    END IF;
+    IF coalesce(cardinality(users), 0) = 0 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = '"users" must not be empty',
+            DETAIL = 'The list must name at least one user.';
+    END IF;
+    IF array_position(users, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = '"users" must not contain nulls',
+            DETAIL = format('Element %s of the list is null.', array_position(users, NULL));
+    END IF;
+    SELECT array_agg(DISTINCT u ORDER BY u) INTO ids FROM unnest(users) u;
+    IF cardinality(ids) > max_batch THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('too many distinct users: %s', cardinality(ids)),
+            DETAIL = format('At most %s distinct users can be invited or uninvited in one call.',
+                            max_batch),
+            HINT = 'Split the list.';
+    END IF;
+    RETURN ids;
+END
+$$;
+
+-- The checks of a write call after the token and the list: the event (P0002),
+-- the manager (42501), then the users (22023, naming the first five missing).
+CREATE FUNCTION bench_plain.check_write(ev bigint, uid bigint, ids bigint[])
+RETURNS void
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+    missing bigint[];
+BEGIN
+    IF NOT EXISTS (SELECT FROM invite_api.events e WHERE e.id = ev) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'no_data_found',
+            MESSAGE = format('event %s does not exist', ev),
+            DETAIL = 'There is no event with this id.';
+    END IF;
+    IF NOT EXISTS (SELECT FROM invite_api.event_managers m
+                    WHERE m.event_id = ev AND m.user_id = uid) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'insufficient_privilege',
+            MESSAGE = format('permission denied for event %s', ev),
+            DETAIL = format('User %s is not a manager of the event.', uid);
+    END IF;
+    SELECT array_agg(l.id ORDER BY l.id) INTO missing
+      FROM unnest(ids) l(id)
+     WHERE NOT EXISTS (SELECT FROM invite_api.users x WHERE x.id = l.id);
+    IF missing IS NOT NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = CASE WHEN cardinality(missing) = 1
+                           THEN format('user %s does not exist', missing[1])
+                           ELSE format('%s of the listed users do not exist',
+                                       cardinality(missing)) END,
+            DETAIL = CASE WHEN cardinality(missing) = 1
+                          THEN format('There is no user with id %s.', missing[1])
+                          ELSE format('There are no users with ids %s%s.',
+                                      array_to_string(missing[1:5], ', '),
+                                      CASE WHEN cardinality(missing) > 5
+                                           THEN format(' and %s more', cardinality(missing) - 5)
+                                           ELSE '' END) END;
+    END IF;
+END
+$$;
+
+-- POST /api/v2/event/{id}/invite/ in plain PL/pgSQL: same arguments, checks,
+-- errors and result as invite_api.event_invite_users: every listed user not
+-- invited yet is invited by the token's user at statement_timestamp(); a
+-- user invited already keeps the invite.  Returns how many it created.
+CREATE FUNCTION bench_plain.event_invite_users(
+    event_id    bigint,
+    users       bigint[],
+    token       text DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    ev      bigint := event_invite_users.event_id;
+    uid     bigint;
+    ids     bigint[];
+    created integer;
+BEGIN
+    uid := bench_plain.jwt_user_id(token);
+    IF ev IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'null_value_not_allowed',
+            MESSAGE = '"event_id" must not be null',
+            DETAIL = 'The id of the event whose invites to change is required.';
+    END IF;
+    IF users IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'null_value_not_allowed',
+            MESSAGE = '"users" must not be null',
+            DETAIL = 'The list of the users whose invites to change is required.';
+    END IF;
+    ids := bench_plain.user_list(users);
+    PERFORM bench_plain.check_write(ev, uid, ids);
+
+    INSERT INTO bench_plain.event_invites AS i (event_id, user_id, invited_by, invited_at)
+    SELECT ev, u.id, uid, statement_timestamp()
+      FROM unnest(ids) u(id)
+     ORDER BY u.id
+    ON CONFLICT (event_id, user_id) DO NOTHING;
+    GET DIAGNOSTICS created = ROW_COUNT;
+    RETURN created;
+END
+$$;
+
+-- DELETE /api/v2/event/{id}/invite/ in plain PL/pgSQL, as
+-- invite_api.event_uninvite_users: removes the invites of the listed users
+-- that have one and returns how many it removed.
+CREATE FUNCTION bench_plain.event_uninvite_users(
+    event_id    bigint,
+    users       bigint[],
+    token       text DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    ev      bigint := event_uninvite_users.event_id;
+    uid     bigint;
+    ids     bigint[];
+    removed integer;
+BEGIN
+    uid := bench_plain.jwt_user_id(token);
+    IF ev IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'null_value_not_allowed',
+            MESSAGE = '"event_id" must not be null',
+            DETAIL = 'The id of the event whose invites to change is required.';
+    END IF;
+    IF users IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'null_value_not_allowed',
+            MESSAGE = '"users" must not be null',
+            DETAIL = 'The list of the users whose invites to change is required.';
+    END IF;
+    ids := bench_plain.user_list(users);
+    PERFORM bench_plain.check_write(ev, uid, ids);
+
+    DELETE FROM bench_plain.event_invites i
+     WHERE i.event_id = ev AND i.user_id = ANY (ids);
+    GET DIAGNOSTICS removed = ROW_COUNT;
+    RETURN removed;
+END
+$$;
+
 REVOKE ALL ON FUNCTION bench_plain.jwt_refuse(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION bench_plain.jwt_user_id(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION bench_plain.event_invites_page(bigint, integer, integer, text)
     FROM PUBLIC;
+REVOKE ALL ON FUNCTION bench_plain.user_list(bigint[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION bench_plain.check_write(bigint, bigint, bigint[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION bench_plain.event_invite_users(bigint, bigint[], text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION bench_plain.event_uninvite_users(bigint, bigint[], text) FROM PUBLIC;
