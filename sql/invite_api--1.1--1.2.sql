@@ -38,7 +38,7 @@ DROP TABLE @extschema@.invite_counts;
 -- the key space whose boundaries are also boundaries of the level below.
 -- Every run knows how many invites it holds, so a page descends from the
 -- top level, summing at most a few dozen run sizes per level, then skips
--- less than one run in the invites' own index.
+-- less than half a run in the invites' own index.
 --
 -- Writers never update those counts.  Each statement's triggers only append
 -- what changed to invite_changes: inserts, which no other transaction

@@ -17,8 +17,8 @@
  *	     and changes not yet folded into them (sql/invite_api--1.1--1.2.sql
  *	     explains how they are kept).  A page at offset k descends from the
  *	     top level to the run of invites holding position k, summing at most
- *	     a few dozen run sizes per level, then skips less than one run in
- *	     the index.
+ *	     a few dozen run sizes per level, then skips less than half a run
+ *	     in the index, from the run's start or from its end.
  */
 #include "postgres.h"
 
@@ -224,8 +224,8 @@ static SavedQuery tree_access_query = {
 
 /*
  * The runs of level $2 from key ($3, $4) up to key ($6, $7): the range of
- * the run of level $2 + 1 chosen before.  A NULL start means the event's
- * first run (invite_api.first_run_key()).  A range that ends with the
+ * the run of level $2 + 1 chosen before, or from the event's first run,
+ * whose key the caller passes (first_run_key()).  A range that ends with the
  * level's last run has no end and is read by the _to_end queries (one query
  * for both would leave the end a filter, not an index condition, and read
  * to the end of the level).
@@ -236,20 +236,19 @@ static SavedQuery tree_access_query = {
 	"  FROM invite_api.invite_runs r" \
 	" WHERE r.event_id OPERATOR(pg_catalog.=) $1" \
 	"   AND r.level OPERATOR(pg_catalog.=) $2" \
-	"   AND ROW(r.first_at, r.first_user) >=" \
-	"       ROW(COALESCE($3, (invite_api.first_run_key()).first_at)," \
-	"           COALESCE($4, (invite_api.first_run_key()).first_user))" \
+	"   AND ROW(r.first_at, r.first_user) >= ROW($3, $4)" \
 	upper_bound
 #define RANGE_ENDS "   AND ROW(r.first_at, r.first_user) < ROW($6, $7)"
 #define RANGE_TO_END ""
 
 /*
- * The run of the range that holds position $5 of the range, and the
- * position within it.  The window aggregate emits runs in order and LIMIT 1
+ * The run of the range that holds position $5 of the range, the position
+ * within it, and its invites.  The window aggregate emits runs in order and LIMIT 1
  * stops it there.
  */
 #define TREE_STEP(upper_bound) \
-	"SELECT s.first_at, s.first_user, s.next_at, s.next_user, $5 - s.before" \
+	"SELECT s.first_at, s.first_user, s.next_at, s.next_user, $5 - s.before," \
+	"       s.invites" \
 	"  FROM (SELECT r.first_at, r.first_user, r.next_at, r.next_user, r.invites," \
 	"               CAST(pg_catalog.sum(r.invites) OVER w AS pg_catalog.int8)" \
 	"               - r.invites AS before" \
@@ -282,6 +281,12 @@ static SavedQuery tree_step_to_end_query = TREE_STEP_QUERY(RANGE_TO_END);
 static SavedQuery tree_runs_query = TREE_RUNS_QUERY(RANGE_ENDS);
 static SavedQuery tree_runs_to_end_query = TREE_RUNS_QUERY(RANGE_TO_END);
 
+/* The key every event's first run starts at. */
+static SavedQuery first_run_key_query = {
+	.sql = "SELECT k.first_at, k.first_user FROM invite_api.first_run_key() k",
+	.nargs = 0
+};
+
 /* The event's changes not folded yet, in key order. */
 static SavedQuery tree_changes_query = {
 	.sql =
@@ -311,6 +316,49 @@ static SavedQuery tree_page_from_query = {
 	.cursor_options = CURSOR_OPT_GENERIC_PLAN
 };
 
+/*
+ * The page from the end of the run that holds its first position, for a
+ * position in the run's second half: $5 rows are skipped backwards from the
+ * run's end, the $2 rows before them taken, then the $6 rows from the run's
+ * end on (when the page goes past it).  The run ends before key ($3, $4);
+ * the _to_end query is for the event's last run ($3 is the skip).
+ */
+static SavedQuery tree_page_before_query = {
+	.sql =
+	PAGE_COLUMNS
+	"  FROM ((SELECT i.user_id, i.invited_at"
+	"           FROM ONLY invite_api.event_invites i"
+	"          WHERE i.event_id OPERATOR(pg_catalog.=) $1"
+	"            AND ROW(i.invited_at, i.user_id) < ROW($3, $4)"
+	"          ORDER BY i.invited_at DESC, i.user_id DESC"
+	"          LIMIT $2 OFFSET $5)"
+	"        UNION ALL"
+	"        (SELECT i.user_id, i.invited_at"
+	"           FROM ONLY invite_api.event_invites i"
+	"          WHERE i.event_id OPERATOR(pg_catalog.=) $1"
+	"            AND ROW(i.invited_at, i.user_id) >= ROW($3, $4)"
+	"          ORDER BY i.invited_at, i.user_id"
+	"          LIMIT $6)) p"
+	PAGE_USERS,
+	.nargs = 6,
+	.argtypes = {INT8OID, INT8OID, TIMESTAMPTZOID, INT8OID, INT8OID, INT8OID},
+	.cursor_options = CURSOR_OPT_GENERIC_PLAN
+};
+
+static SavedQuery tree_page_before_end_query = {
+	.sql =
+	PAGE_COLUMNS
+	"  FROM (SELECT i.user_id, i.invited_at"
+	"          FROM ONLY invite_api.event_invites i"
+	"         WHERE i.event_id OPERATOR(pg_catalog.=) $1"
+	"         ORDER BY i.invited_at DESC, i.user_id DESC"
+	"         LIMIT $2 OFFSET $3) p"
+	PAGE_USERS,
+	.nargs = 3,
+	.argtypes = {INT8OID, INT8OID, INT8OID},
+	.cursor_options = CURSOR_OPT_GENERIC_PLAN
+};
+
 /* A key in page order. */
 typedef struct InviteKey
 {
@@ -334,6 +382,7 @@ typedef struct TreeStep
 	bool		to_end;			/* the range ends with the event's last run */
 	InviteKey	next;
 	int64		position;
+	int64		invites;		/* in the range (once a run is chosen) */
 } TreeStep;
 
 /*
@@ -508,21 +557,41 @@ runs_page(int64 event_id, int32 limit, int32 offset, int64 count)
 	return nrows;
 }
 
+/*
+ * The key every event's first run starts at, as the SQL defines it
+ * (invite_api.first_run_key()), read once per backend: evaluated inside the
+ * step queries, the SQL function would be planned again on every page.
+ */
+static const InviteKey *
+first_run_key(void)
+{
+	static InviteKey key;
+	static bool known = false;
+
+	if (!known)
+	{
+		run(&first_run_key_query, NULL, NULL, 1);
+		row_key(0, 1, &key);
+		known = true;
+	}
+	return &key;
+}
+
 /* Arguments of the tree_step and tree_runs queries for one level. */
 static void
 step_args(int64 event_id, int level, const TreeStep *step,
 		  Datum *values, char *nulls)
 {
+	const InviteKey *first = step->from_start ? first_run_key() : &step->first;
+
 	values[0] = Int64GetDatum(event_id);
 	values[1] = Int16GetDatum((int16) level);
-	values[2] = TimestampTzGetDatum(step->first.at);
-	values[3] = Int64GetDatum(step->first.user);
+	values[2] = TimestampTzGetDatum(first->at);
+	values[3] = Int64GetDatum(first->user);
 	values[4] = Int64GetDatum(step->position);
 	values[5] = TimestampTzGetDatum(step->next.at);
 	values[6] = Int64GetDatum(step->next.user);
 	memset(nulls, ' ', 7);
-	if (step->from_start)
-		nulls[2] = nulls[3] = 'n';
 	if (step->to_end)
 		nulls[5] = nulls[6] = 'n';
 }
@@ -545,6 +614,7 @@ step_down(int64 event_id, int level, TreeStep *step)
 	row_key(0, 1, &step->first);
 	step->to_end = !row_key(0, 3, &step->next);
 	step->position = DatumGetInt64(row_value(0, 5));
+	step->invites = DatumGetInt64(row_value(0, 6));
 	return true;
 }
 
@@ -593,6 +663,7 @@ step_down_with_changes(int64 event_id, int level, TreeStep *step,
 			step->to_end = last;
 			step->next = next;
 			step->position -= before;
+			step->invites = invites;
 			return 1;
 		}
 		before += invites;
@@ -625,7 +696,7 @@ tree_page(int64 event_id, int32 limit, int32 offset, const InviteCount *count)
 	TreeStep	step = {.from_start = true, .to_end = true, .position = offset};
 	PendingChange *changes = NULL;
 	int			nchanges = 0;
-	Datum		values[5];
+	Datum		values[6];
 	uint64		nrows;
 
 	if (!count->trusted)
@@ -671,6 +742,27 @@ tree_page(int64 event_id, int32 limit, int32 offset, const InviteCount *count)
 	{
 		values[2] = Int64GetDatum(step.position);
 		nrows = run(&counted_page_query, values, NULL, -1);
+	}
+	else if (step.position * 2 > step.invites)
+	{
+		/* nearer the run's end: skip from there, backwards */
+		int64		after_position = step.invites - step.position;
+		int64		before_end = Min(after_position, (int64) limit);
+
+		values[1] = Int64GetDatum(before_end);
+		if (step.to_end)
+		{
+			values[2] = Int64GetDatum(after_position - before_end);
+			nrows = run(&tree_page_before_end_query, values, NULL, -1);
+		}
+		else
+		{
+			values[2] = TimestampTzGetDatum(step.next.at);
+			values[3] = Int64GetDatum(step.next.user);
+			values[4] = Int64GetDatum(after_position - before_end);
+			values[5] = Int64GetDatum(limit - before_end);
+			nrows = run(&tree_page_before_query, values, NULL, -1);
+		}
 	}
 	else
 	{
