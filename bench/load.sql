@@ -20,11 +20,11 @@
 -- Each event's invites are one INSERT ... SELECT into the extension's table,
 -- whose triggers build its bookkeeping, and the same one into
 -- bench_plain.event_invites, the plain implementation's table
--- (bench/plain.sql).  Both run with session_replication_role = replica: the
--- foreign keys' row-by-row checks are skipped (every id generated here
--- exists), and the bookkeeping's triggers, which fire ALWAYS (as they must
--- in a logical-replication subscriber), still fire.  Then everything is
--- vacuumed and analyzed.  The data is the same on every run.
+-- (bench/plain.sql).  Both run as an ordinary session would, foreign keys
+-- checked: under session_replication_role = replica the extension would log
+-- the invites row by row, as it does for a logical-replication subscriber's
+-- apply worker, and the load would measure that path instead.  Then
+-- everything is vacuumed and analyzed.  The data is the same on every run.
 --
 -- Prints one line "load|phase|seconds" per phase (psql -At).
 \set ON_ERROR_STOP on
@@ -57,8 +57,6 @@ SELECT e.id, :manager FROM invite_api.events e;
 
 UPDATE load_phases SET finished = pg_catalog.clock_timestamp() WHERE finished IS NULL;
 
-SET session_replication_role = replica;
-
 -- One set-based statement per event and table, each in page order (as
 -- invites arrive) and a transaction of its own: its time includes the
 -- commit, where the extension folds what its triggers logged.
@@ -76,8 +74,6 @@ SELECT pg_catalog.format('INSERT INTO load_phases (phase) VALUES (%L)', t.name |
                (2, 'bench_plain.event_invites', 'plain')) t(n, tab, name)
  ORDER BY t.n, s.event
 \gexec
-
-RESET session_replication_role;
 
 INSERT INTO load_phases (phase) VALUES ('vacuum');
 VACUUM ANALYZE;
