@@ -88,7 +88,7 @@ for (my $a = 1; $a <= $big; $a += 1_000_000)
 INSERT INTO invite_api.event_invites (event_id, user_id, invited_by, invited_at)
 SELECT 1, g, 1 + g % 3,
        CASE WHEN g % 1000 = 1 THEN timestamptz '-infinity' WHEN g % 1000 = 2 THEN timestamptz 'infinity'
-            ELSE timestamptz '2025-01-01 00:00+00' + ((g * 7919) % $big / 3) * interval '1 s' END
+            ELSE timestamptz '2025-01-01 00:00+00' + ((g::bigint * 7919) % $big / 3) * interval '1 s' END
   FROM generate_series($a, $b) AS g;
 });
 }
@@ -97,7 +97,7 @@ SELECT 1, g, 1 + g % 3,
 my $rest = $invites - $big;
 $node->safe_psql('source', qq{
 INSERT INTO invite_api.event_invites (event_id, user_id, invited_by, invited_at)
-SELECT e + 1, g, NULL, timestamptz '2025-06-01 00:00+00' + ((g * 31 + e) % 5000) * interval '1 minute'
+SELECT e + 1, g, NULL, timestamptz '2025-06-01 00:00+00' + ((g::bigint * 31 + e) % 5000) * interval '1 minute'
   FROM generate_series(1, $events) AS e,
        LATERAL generate_series(1, least($users, greatest(1, (2.0 * $rest * e / (${events}::numeric * ($events + 1)))::int))) AS g;
 });
