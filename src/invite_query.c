@@ -258,16 +258,39 @@ static SavedQuery tree_access_query = {
 	" ORDER BY s.first_at, s.first_user" \
 	" LIMIT 1"
 
-#define TREE_STEP_QUERY(upper_bound) { \
-	.sql = TREE_STEP(upper_bound), \
+/*
+ * The same from the range's end, for a position in its second half: $5 is
+ * the position counted from the range's last invite (0 for the last), and
+ * the runs are summed backwards from there.  This relies on the range's
+ * runs holding what the run above them holds, which every fold keeps (and
+ * test/helpers/checks.sql checks).
+ */
+#define TREE_STEP_FROM_END(upper_bound) \
+	"SELECT s.first_at, s.first_user, s.next_at, s.next_user," \
+	"       s.invites - 1 - ($5 - s.after), s.invites" \
+	"  FROM (SELECT r.first_at, r.first_user, r.next_at, r.next_user, r.invites," \
+	"               CAST(pg_catalog.sum(r.invites) OVER w AS pg_catalog.int8)" \
+	"               - r.invites AS after" \
+	"          FROM (" TREE_RUNS_OF_RANGE(upper_bound) ") r" \
+	"        WINDOW w AS (ORDER BY r.first_at DESC, r.first_user DESC)) s" \
+	" WHERE s.after + s.invites > $5" \
+	" ORDER BY s.first_at DESC, s.first_user DESC" \
+	" LIMIT 1"
+
+#define TREE_STEP_QUERY(step) { \
+	.sql = step, \
 	.nargs = 7, \
 	.argtypes = {INT8OID, INT2OID, TIMESTAMPTZOID, INT8OID, INT8OID, \
 	TIMESTAMPTZOID, INT8OID}, \
 	.cursor_options = CURSOR_OPT_GENERIC_PLAN \
 }
 
-static SavedQuery tree_step_query = TREE_STEP_QUERY(RANGE_ENDS);
-static SavedQuery tree_step_to_end_query = TREE_STEP_QUERY(RANGE_TO_END);
+static SavedQuery tree_step_query = TREE_STEP_QUERY(TREE_STEP(RANGE_ENDS));
+static SavedQuery tree_step_to_end_query = TREE_STEP_QUERY(TREE_STEP(RANGE_TO_END));
+static SavedQuery tree_step_from_end_query =
+TREE_STEP_QUERY(TREE_STEP_FROM_END(RANGE_ENDS));
+static SavedQuery tree_step_from_end_to_end_query =
+TREE_STEP_QUERY(TREE_STEP_FROM_END(RANGE_TO_END));
 
 /* The same runs, all of them in order, when changes must be added in. */
 #define TREE_RUNS_QUERY(upper_bound) { \
@@ -382,7 +405,7 @@ typedef struct TreeStep
 	bool		to_end;			/* the range ends with the event's last run */
 	InviteKey	next;
 	int64		position;
-	int64		invites;		/* in the range (once a run is chosen) */
+	int64		invites;		/* in the range: the event's, then the run's */
 } TreeStep;
 
 /*
@@ -598,17 +621,26 @@ step_args(int64 event_id, int level, const TreeStep *step,
 
 /*
  * One level down, with no changes pending: the run of this level that holds
- * the step's position.  False when there is none (the counts are wrong).
+ * the step's position, its runs summed from the nearer end of the range.
+ * False when there is none (the counts are wrong).
  */
 static bool
 step_down(int64 event_id, int level, TreeStep *step)
 {
 	Datum		values[7];
 	char		nulls[7];
+	bool		from_end = step->position * 2 >= step->invites;
+	SavedQuery *query;
 
 	step_args(event_id, level, step, values, nulls);
-	if (run(step->to_end ? &tree_step_to_end_query : &tree_step_query,
-			values, nulls, -1) != 1)
+	if (from_end)
+	{
+		values[4] = Int64GetDatum(step->invites - 1 - step->position);
+		query = step->to_end ? &tree_step_from_end_to_end_query : &tree_step_from_end_query;
+	}
+	else
+		query = step->to_end ? &tree_step_to_end_query : &tree_step_query;
+	if (run(query, values, nulls, -1) != 1)
 		return false;
 	step->from_start = false;
 	row_key(0, 1, &step->first);
@@ -693,7 +725,10 @@ pending_changes(int64 event_id, int *nchanges)
 static uint64
 tree_page(int64 event_id, int32 limit, int32 offset, const InviteCount *count)
 {
-	TreeStep	step = {.from_start = true, .to_end = true, .position = offset};
+	TreeStep	step = {
+		.from_start = true, .to_end = true, .position = offset,
+		.invites = count->invites
+	};
 	PendingChange *changes = NULL;
 	int			nchanges = 0;
 	Datum		values[6];
