@@ -50,17 +50,10 @@
 	"INSERT INTO invite_api.invite_changes" \
 	" (event_id, first_at, first_user, last_at, last_user, delta, fold_at_commit) "
 
-/*
- * Changes of events deleted by the same statement have nothing to count.
- * The event is locked as a foreign key's check would lock it, so that a
- * transaction deleting it waits for this one, and then drops the changes
- * logged here with the event's bookkeeping; or this one waits for it, and
- * logs nothing for an event that is gone.
- */
+/* Changes of events deleted by the same statement have nothing to count. */
 #define EVENT_EXISTS(alias) \
 	" EXISTS (SELECT FROM invite_api.events e" \
-	"          WHERE e.id OPERATOR(pg_catalog.=) " alias ".event_id" \
-	"            FOR KEY SHARE OF e)"
+	"          WHERE e.id OPERATOR(pg_catalog.=) " alias ".event_id)"
 
 /* One row per changed key. */
 #define PER_KEY(keys) \
