@@ -114,13 +114,9 @@ CREATE TABLE @extschema@.invite_runs (
 -- negative, went) among the keys from (first_at, first_user) to (last_at,
 -- last_user), both included.  A READ COMMITTED statement writes one row per
 -- run it changed, the first of them asking for the fold at commit; other
--- transactions write one row per key (first = last).  No foreign key to
--- events: TRUNCATE events CASCADE would then truncate this table too, which
--- PostgreSQL refuses while a fold is pending at commit (55006).  A deleted
--- event's changes go with it by the triggers on events below, and
--- TRUNCATE empties the table by the trigger on event_invites.
+-- transactions write one row per key (first = last).
 CREATE TABLE @extschema@.invite_changes (
-    event_id    bigint NOT NULL,
+    event_id    bigint NOT NULL REFERENCES @extschema@.events ON DELETE CASCADE,
     first_at    timestamptz NOT NULL,
     first_user  bigint NOT NULL,
     last_at     timestamptz NOT NULL,
@@ -187,22 +183,6 @@ SET search_path = pg_catalog, pg_temp;
 CREATE TRIGGER event_invites_replicated
     AFTER INSERT OR UPDATE OR DELETE ON @extschema@.event_invites
     FOR EACH ROW EXECUTE FUNCTION @extschema@.log_invite_change_row();
-
--- A deleted event's changes not folded yet go with it (as a replica, the
--- deferred trigger below does it).
-CREATE FUNCTION @extschema@.events_deleted() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    DELETE FROM @extschema@.invite_changes ch
-     WHERE ch.event_id IN (SELECT o.id FROM old_events o);
-    RETURN NULL;
-END;
-$$;
-CREATE TRIGGER events_deleted AFTER DELETE ON @extschema@.events
-    REFERENCING OLD TABLE AS old_events
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.events_deleted();
 
 -- As a replica, foreign keys cascade nothing: the publisher's cascade
 -- arrives as deletes of the event's invites after the delete of the event.
@@ -967,10 +947,9 @@ $$;
 --
 
 -- The triggers that keep the bookkeeping and how each must be enabled: the
--- statement triggers and the cleanup of deleted events for origins
--- (ordinary sessions), the row trigger and the deferred cleanup for
--- replicas (a subscriber's apply worker, replica-role sessions), TRUNCATE
--- and the fold for both.
+-- statement triggers for origins (ordinary sessions), the row trigger and
+-- the cleanup of deleted events for replicas (a subscriber's apply worker,
+-- replica-role sessions), TRUNCATE and the fold for both.
 -- rebuild_invite_positions() enables them so; watch_invite_triggers() finds
 -- when they are not.
 CREATE FUNCTION @extschema@.bookkeeping_triggers(OUT table_name name, OUT trigger_name name,
@@ -984,7 +963,6 @@ AS $$
            ('event_invites', 'event_invites_replicated', 'R'),
            ('event_invites', 'event_invites_truncated', 'A'),
            ('invite_changes', 'invite_changes_fold', 'A'),
-           ('events', 'events_deleted', 'O'),
            ('events', 'events_deleted_replicated', 'R'),
            ('events', 'events_inserted_replicated', 'R')
 $$;
@@ -1287,8 +1265,6 @@ COMMENT ON FUNCTION @extschema@.first_run_key() IS
     'bookkeeping: the key every event''s first run starts at, below any invite''s';
 COMMENT ON FUNCTION @extschema@.log_invite_changes() IS
     'bookkeeping trigger: logs what a statement changed in event_invites';
-COMMENT ON FUNCTION @extschema@.events_deleted() IS
-    'bookkeeping trigger: drops the changes not yet folded of deleted events';
 COMMENT ON FUNCTION @extschema@.event_invites_truncated() IS
     'bookkeeping trigger: empties the bookkeeping when event_invites is truncated';
 COMMENT ON FUNCTION @extschema@.invites_in_range(bigint, timestamptz, bigint, timestamptz, bigint) IS
