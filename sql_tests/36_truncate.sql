@@ -37,32 +37,23 @@ SELECT * FROM invite_test.position_faults();
 SELECT invite_test.check_pages(7140, 20, invite_test.probe_offsets(7140, 20), :'tok');
 ROLLBACK;
 
--- The same after invites written earlier in the transaction, whose fold
--- is still to come at commit (found by the long differential run: the
--- pending fold made the cascade's TRUNCATE of the extension's change log
--- fail with 55006, where plain tables take it).  SET CONSTRAINTS ALL
--- IMMEDIATE runs what commit would run, before the rollback.
+-- A known limit: after writes in the same transaction, whose fold is
+-- pending at commit, TRUNCATE events CASCADE fails with 55006: PostgreSQL
+-- refuses to truncate a table with trigger events pending, and the cascade
+-- reaches the change log through its foreign key.  Nothing is lost: the
+-- transaction rolls back.  (Found by the long differential run; the README
+-- gives the ways round: TRUNCATE first, or in a transaction of its own.)
 BEGIN;
 DELETE FROM invite_api.event_invites WHERE event_id = 7141 AND user_id % 10 = 0;
 INSERT INTO invite_api.event_invites (event_id, user_id, invited_at)
 SELECT 7141, 7070000 + g, timestamptz '2026-01-01 00:00+00'
   FROM generate_series(10, 2500, 20) AS g;
 TRUNCATE invite_api.events CASCADE;
-SELECT (SELECT count(*) FROM invite_api.events) AS events,
-       (SELECT count(*) FROM invite_api.event_invites) AS invites;
-INSERT INTO invite_api.events VALUES (7141, 'again');
-INSERT INTO invite_api.event_managers VALUES (7141, 7070000);
-INSERT INTO invite_api.event_invites (event_id, user_id, invited_at)
-SELECT 7141, 7070000 + g, timestamptz '2025-02-01 00:00+00' + (g % 5) * interval '1 s'
-  FROM generate_series(1, 700) AS g;
-SET CONSTRAINTS ALL IMMEDIATE;
-SELECT * FROM invite_test.position_faults();
-SELECT invite_test.check_pages(7141, 20, invite_test.probe_offsets(7141, 20), :'tok');
 ROLLBACK;
+SELECT count(*) AS invites FROM invite_api.event_invites WHERE event_id IN (7140, 7141);
 
--- A deleted event's changes not folded yet go with it (the change log has
--- no foreign key to events, so that the TRUNCATE above works): here the
--- per-key changes of a REPEATABLE READ writer, which does not fold.
+-- A deleted event's changes not folded yet go with it: here the per-key
+-- changes of a REPEATABLE READ writer, which does not fold.
 BEGIN ISOLATION LEVEL REPEATABLE READ;
 DELETE FROM invite_api.event_invites WHERE event_id = 7141 AND user_id % 100 = 0;
 SELECT count(*) > 0 AS pending FROM invite_api.invite_changes WHERE event_id = 7141;

@@ -859,6 +859,9 @@ sub random_statement
 		%w = map { $_ => $w{$_} } grep { $CONCURRENT{$_} } keys %w;
 	}
 	delete @w{qw(truncate truncate_events rebuild copy_large)} if $how{in_transaction} && !$how{allow_truncate};
+	# A known limit (README): after a write in the same transaction, whose
+	# fold is pending at commit, TRUNCATE events CASCADE fails with 55006.
+	delete $w{truncate_events} if $how{in_transaction} && !$how{first};
 	my $kind = $self->r->weighted(\%w);
 	my ($sql, $touch, $effect, $shape) = $self->statement($kind);
 	my @sql = ref $sql ? @$sql : ($sql);
@@ -900,7 +903,8 @@ sub serial_step
 				push @sql, "SAVEPOINT sp;";
 				$savepoint = 1;
 			}
-			my ($kind, $stmts, $t, $effect) = $self->random_statement(in_transaction => 1, allow_truncate => 1);
+			my ($kind, $stmts, $t, $effect) =
+				$self->random_statement(in_transaction => 1, allow_truncate => 1, first => $i == 1);
 			push @sql, @$stmts;
 			push @kinds, $kind;
 			$touch{$_} = 1 for @$t;
