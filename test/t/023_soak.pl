@@ -27,9 +27,13 @@ my $SECS = $ENV{SOAK_SECS} || 30;
 my $CLIENTS = $ENV{SOAK_CLIENTS} || 4;
 my $USERS = $ENV{SOAK_USERS} || 12000;
 my $RUN_SIZE = $ENV{SOAK_RUN_SIZE} || 50;
-# Each client writes batches in its own range of users (batch_invite.sql).
+# Each client has its own range of users.  It writes batches and calls the
+# write functions in the lower half (batch_*.sql, api_*.sql), and checks
+# their result in the same transaction; the single-row scripts (invite,
+# uninvite, move) write any client's upper half, so that they never change
+# a user another client's check is counting.
 my $RANGE = int(($USERS - 1) / $CLIENTS);
-die "SOAK_USERS must give each client at least 300 users\n" if $RANGE < 300;
+die "SOAK_USERS must give each client at least 600 users\n" if $RANGE < 600;
 
 note "$CLIENTS clients for $SECS s, $USERS users, runs of $RUN_SIZE";
 my $db = 'soak';
@@ -59,7 +63,7 @@ my $bench = InviteTest::pgbench_finish(
 		threads => 2,
 		secs => $SECS,
 		prepared => 1,
-		vars => { tok => $token, users => $USERS, range => $RANGE },
+		vars => { tok => $token, users => $USERS, range => $RANGE, clients => $CLIENTS },
 		scripts => [
 			'read.sql@6', 'invite.sql@3',
 			'uninvite.sql@3', 'move.sql@1',
