@@ -158,7 +158,7 @@ my $writers = InviteTest::pgbench_start(
 	clients => 4,
 	threads => 2,
 	secs => 30,
-	vars => { users => $USERS, range => int(($USERS - 1) / 4) },
+	vars => { users => $USERS, range => int(($USERS - 1) / 4), clients => 4 },
 	scripts => [
 		'invite.sql@3', 'uninvite.sql@3',
 		'move.sql@1', 'batch_invite.sql@1',

@@ -132,7 +132,7 @@ my $writers = InviteTest::pgbench_start(
 	$primary, $db,
 	clients => 3,
 	secs => 10,
-	vars => { users => $USERS, range => int(($USERS - 1) / 3) },
+	vars => { users => $USERS, range => int(($USERS - 1) / 3), clients => 3 },
 	scripts => [
 		'invite.sql@3', 'uninvite.sql@3',
 		'move.sql@1', 'batch_invite.sql@1',

@@ -116,7 +116,7 @@ $run = InviteTest::pgbench_finish(
 		$node, $db,
 		clients => 1,
 		secs => 1,
-		vars => { users => 600, range => 598 },
+		vars => { users => 600, range => 598, clients => 1 },
 		scripts => [ 'invite.sql@3', 'uninvite.sql@1' ]));
 is($run->{status}, 0, 'writers: pgbench succeeds');
 is($run->{failed}, 0, 'writers: no failed transactions');
