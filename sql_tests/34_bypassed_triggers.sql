@@ -9,14 +9,14 @@
 -- XX001 until invite_api.rebuild_invite_positions(), ordinary writes in
 -- between still succeed, and the rebuild makes every page right.
 --
--- Users 7040001-7043000 and events 7110-7114, managed by user 7040000.
+-- Users 7040001-7043000 and events 7110-7116, managed by user 7040000.
 --
 SELECT invite_test.token(7040000) AS tok \gset
 INSERT INTO invite_api.users (id, username)
 SELECT 7040000 + g, 'i8t-' || g FROM generate_series(0, 3000) AS g;
 INSERT INTO invite_api.events
-SELECT e, 'bypass ' || e FROM generate_series(7110, 7114) AS e;
-INSERT INTO invite_api.event_managers SELECT e, 7040000 FROM generate_series(7110, 7114) AS e;
+SELECT e, 'bypass ' || e FROM generate_series(7110, 7116) AS e;
+INSERT INTO invite_api.event_managers SELECT e, 7040000 FROM generate_series(7110, 7116) AS e;
 
 -- The triggers' states, to put back at the end whatever they are.
 CREATE TEMP TABLE trigger_states AS
@@ -120,6 +120,34 @@ SELECT invite_api.rebuild_invite_positions();
 SELECT * FROM invite_test.position_faults();
 SELECT invite_test.check_pages(7113, 100, invite_test.probe_offsets(7113, 100), :'tok');
 
+-- Ordinary writes that take away more invites than the stale counts hold
+-- succeed too: once the runs cannot be trusted, no fold may drive one below
+-- zero and fail the write with 23514 (a run's CHECK).  Event 7115, counted
+-- at 5, gets 20 more invites with the triggers disabled and then loses all
+-- 25 in one ordinary DELETE; event 7116, never counted, gets 30 with the
+-- triggers disabled and then loses 10, one transaction with a savepoint.
+INSERT INTO invite_api.event_invites (event_id, user_id, invited_at)
+SELECT 7115, 7040000 + g, timestamptz '2025-01-01 00:00+00' + g * interval '1 s'
+  FROM generate_series(1, 5) AS g;
+ALTER TABLE invite_api.event_invites DISABLE TRIGGER USER;
+INSERT INTO invite_api.event_invites (event_id, user_id, invited_at)
+SELECT 7115, 7040000 + g, timestamptz '2025-01-01 00:00+00' + g * interval '1 s'
+  FROM generate_series(6, 25) AS g;
+INSERT INTO invite_api.event_invites (event_id, user_id, invited_at)
+SELECT 7116, 7040000 + g, timestamptz '2025-01-01 00:00+00' + g * interval '1 s'
+  FROM generate_series(1, 30) AS g;
+ALTER TABLE invite_api.event_invites ENABLE TRIGGER USER;
+DELETE FROM invite_api.event_invites WHERE event_id = 7115;
+BEGIN;
+SAVEPOINT before_delete;
+DELETE FROM invite_api.event_invites WHERE event_id = 7116 AND user_id <= 7040010;
+RELEASE SAVEPOINT before_delete;
+COMMIT;
+SELECT e, pg_temp.outcomes(e, '{0, 5, 20, 25}', :'tok') FROM generate_series(7115, 7116) AS e;
+SELECT invite_api.rebuild_invite_positions();
+SELECT * FROM invite_test.position_faults();
+SELECT e, invite_test.check_pages(e, 10, '{0, 5, 19, 20, 25}', :'tok') FROM generate_series(7115, 7116) AS e;
+
 -- A delete and a move in time with the triggers disabled: right or refused.
 ALTER TABLE invite_api.event_invites DISABLE TRIGGER USER;
 DELETE FROM invite_api.event_invites WHERE event_id = 7113 AND user_id % 10 = 0;
@@ -173,6 +201,6 @@ SELECT invite_api.rebuild_invite_positions();
 SELECT * FROM invite_test.position_faults();
 
 DROP TABLE trigger_states, write_failures;
-DELETE FROM invite_api.events WHERE id BETWEEN 7110 AND 7114;
+DELETE FROM invite_api.events WHERE id BETWEEN 7110 AND 7116;
 DELETE FROM invite_api.users WHERE id BETWEEN 7040000 AND 7043000;
 SELECT * FROM invite_test.position_faults();
