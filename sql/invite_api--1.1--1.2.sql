@@ -750,6 +750,10 @@ $$;
 -- Fold the changes of these events that this transaction can see into
 -- their runs and counts.  Run in READ COMMITTED with no statement of the
 -- transaction still under way (see fold_at_commit).
+-- While the runs cannot be trusted (writes bypassed the triggers), folding
+-- into them would make nothing right and could drive a run below zero, so
+-- failing the write: the changes wait, and rebuild_invite_positions(),
+-- which waits for every writer, recounts everything and drops them.
 CREATE FUNCTION @extschema@.fold_changes(p_events bigint[])
 RETURNS void
 LANGUAGE plpgsql
@@ -761,6 +765,9 @@ DECLARE
     deltas @extschema@.run_delta[];
     recounted @extschema@.run_delta[];
 BEGIN
+    IF NOT (SELECT s.trusted FROM @extschema@.invite_positions_state s) THEN
+        RETURN;
+    END IF;
     -- The events' counts, in event order: folds of one event take turns,
     -- and two folds never wait for each other in a cycle.
     -- A count row a concurrent fold deletes (its event emptied) while this
