@@ -229,19 +229,12 @@ CREATE CONSTRAINT TRIGGER events_inserted_replicated
     WHEN (pg_catalog.current_setting('transaction_isolation') = 'read committed')
     EXECUTE FUNCTION @extschema@.event_inserted_as_replica();
 
--- TRUNCATE takes everything with it.  (DELETE, not TRUNCATE: the changes of
--- this transaction may still have a fold pending.)
+-- TRUNCATE takes everything with it, as the latest snapshot sees it, not
+-- the transaction's (src/invite_changes.c).
 CREATE FUNCTION @extschema@.event_invites_truncated() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    DELETE FROM @extschema@.invite_changes;
-    DELETE FROM @extschema@.invite_runs;
-    DELETE FROM @extschema@.invite_counts;
-    RETURN NULL;
-END;
-$$;
+AS 'MODULE_PATHNAME', 'event_invites_truncated'
+LANGUAGE C SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
 CREATE TRIGGER event_invites_truncated AFTER TRUNCATE ON @extschema@.event_invites
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.event_invites_truncated();
 

@@ -33,5 +33,6 @@ extern PGDLLEXPORT Datum event_uninvite_users(PG_FUNCTION_ARGS);
 /* invite_changes.c */
 extern PGDLLEXPORT Datum log_invite_changes(PG_FUNCTION_ARGS);
 extern PGDLLEXPORT Datum log_invite_change_row(PG_FUNCTION_ARGS);
+extern PGDLLEXPORT Datum event_invites_truncated(PG_FUNCTION_ARGS);
 
 #endif							/* INVITE_API_ENTRY_POINTS_H */

@@ -29,6 +29,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/guc.h"
+#include "utils/snapmgr.h"
 
 #include "entry_points.h"
 #include "saved_query.h"
@@ -287,6 +288,59 @@ log_invite_change_row(PG_FUNCTION_ARGS)
 	}
 	else
 		elog(ERROR, "log_invite_change_row() fires for INSERT, UPDATE and DELETE only");
+	SPI_finish();
+
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * TRUNCATE takes every invite, whatever the snapshot of its transaction, and
+ * the bookkeeping goes with them in the same way: deleted as the latest
+ * snapshot sees it.  Under REPEATABLE READ and SERIALIZABLE the
+ * transaction's snapshot is taken before TRUNCATE waits for its lock; in it,
+ * the counts, runs and changes that writers commit meanwhile would be
+ * invisible and survive the invites they count (or fail the delete with
+ * 40001).  While TRUNCATE holds the table, no writer adds more.  DELETE, not
+ * TRUNCATE: this transaction's changes may still have a fold pending.
+ */
+static const char *const truncated_queries[] = {
+	"DELETE FROM invite_api.invite_changes",
+	"DELETE FROM invite_api.invite_runs",
+	"DELETE FROM invite_api.invite_counts",
+};
+
+/*
+ * invite_api.event_invites_truncated() RETURNS trigger
+ *
+ * AFTER TRUNCATE ... FOR EACH STATEMENT on event_invites.
+ */
+PG_FUNCTION_INFO_V1(event_invites_truncated);
+Datum
+event_invites_truncated(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigger = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_AFTER(trigger->tg_event) ||
+		!TRIGGER_FIRED_BY_TRUNCATE(trigger->tg_event))
+		elog(ERROR, "event_invites_truncated() must be an AFTER TRUNCATE trigger");
+
+	SPI_connect();
+	for (int i = 0; i < (int) lengthof(truncated_queries); i++)
+	{
+		SPIPlanPtr	plan = SPI_prepare(truncated_queries[i], 0, NULL);
+		int			rc;
+
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
+				 truncated_queries[i], SPI_result_code_string(SPI_result));
+		rc = SPI_execute_snapshot(plan, NULL, NULL, GetLatestSnapshot(),
+								  InvalidSnapshot, false, true, 0);
+		if (rc != SPI_OK_DELETE)
+			elog(ERROR, "SPI_execute_snapshot returned %s for \"%s\"",
+				 SPI_result_code_string(rc), truncated_queries[i]);
+		SPI_freeplan(plan);
+	}
 	SPI_finish();
 
 	return PointerGetDatum(NULL);

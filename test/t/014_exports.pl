@@ -41,6 +41,8 @@ my @expected = sort qw(
   pg_finfo_log_invite_changes
   log_invite_change_row
   pg_finfo_log_invite_change_row
+  event_invites_truncated
+  pg_finfo_event_invites_truncated
 );
 is_deeply(\@exported, \@expected,
 	'only the entry points, their info functions, _PG_init and the magic block are exported')
