@@ -746,7 +746,9 @@ $$;
 -- While the runs cannot be trusted (writes bypassed the triggers), folding
 -- into them would make nothing right and could drive a run below zero, so
 -- failing the write: the changes wait, and rebuild_invite_positions(),
--- which waits for every writer, recounts everything and drops them.
+-- which waits for every writer, recounts everything and drops them.  The
+-- state is read once the events' counts are locked: a bypass committed
+-- while this fold waited for them is seen.
 CREATE FUNCTION @extschema@.fold_changes(p_events bigint[])
 RETURNS void
 LANGUAGE plpgsql
@@ -758,9 +760,6 @@ DECLARE
     deltas @extschema@.run_delta[];
     recounted @extschema@.run_delta[];
 BEGIN
-    IF NOT (SELECT s.trusted FROM @extschema@.invite_positions_state s) THEN
-        RETURN;
-    END IF;
     -- The events' counts, in event order: folds of one event take turns,
     -- and two folds never wait for each other in a cycle.
     -- A count row a concurrent fold deletes (its event emptied) while this
@@ -778,6 +777,11 @@ BEGIN
                AND NOT EXISTS (SELECT FROM @extschema@.invite_counts c
                                 WHERE c.event_id = e.id));
     END LOOP;
+    -- Trusted or not as of now, once no fold of these events can run (a
+    -- bypass may have committed while this one waited).
+    IF NOT (SELECT s.trusted FROM @extschema@.invite_positions_state s) THEN
+        RETURN;
+    END IF;
     -- An event this transaction cannot see (a subscriber copying tables in
     -- parallel has not copied it yet) keeps its changes pending.
     p_events := ARRAY(SELECT c.event_id FROM @extschema@.invite_counts c
@@ -891,7 +895,8 @@ $$;
 -- than these plans take, and loads LLVM into the backend (some 60 MB).
 -- Fired inside another trigger (SET CONSTRAINTS ... IMMEDIATE makes it fire
 -- at the end of the trigger's own insert), a statement may still be under
--- way: the changes then wait for a later fold.
+-- way: the changes then wait for a later fold, and the transaction takes
+-- their events' turns.
 CREATE FUNCTION @extschema@.fold_at_commit() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -900,11 +905,16 @@ AS $$
 DECLARE
     events bigint[];
 BEGIN
-    IF pg_trigger_depth() > 1 THEN
-        RETURN NULL;
-    END IF;
     events := ARRAY(SELECT DISTINCT ch.event_id FROM @extschema@.invite_changes ch
                      WHERE ch.xact = pg_current_xact_id() ORDER BY 1);
+    IF pg_trigger_depth() > 1 THEN
+        -- Not folded, but the events' turns taken to the end of the
+        -- transaction, as a fold at commit holds them: these changes,
+        -- logged against runs another fold may split meanwhile, must not
+        -- become visible between two statements of a fold.
+        PERFORM @extschema@.take_event_turn(e) FROM unnest(events) AS e;
+        RETURN NULL;
+    END IF;
     IF events <> '{}' THEN
         PERFORM @extschema@.fold_changes(events);
     END IF;
@@ -985,6 +995,15 @@ DECLARE
     lvl smallint := 0;
     trig record;
 BEGIN
+    -- Under REPEATABLE READ or SERIALIZABLE the transaction's snapshot is
+    -- older than the lock: it would recount without what writers (a load
+    -- with the triggers disabled) commit while the lock waits, read their
+    -- triggers' states as they were, and trust the result.
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'invite positions can be rebuilt only in a READ COMMITTED transaction'
+            USING ERRCODE = 'active_sql_transaction',
+                  HINT = 'Run it in a transaction of its own, or in one begun with ISOLATION LEVEL READ COMMITTED.';
+    END IF;
     LOCK TABLE @extschema@.event_invites IN SHARE MODE;
     -- Only those that need it: ALTER TABLE is refused on a table with
     -- deferred trigger events pending, as invite_changes has after writes

@@ -300,9 +300,16 @@ log_invite_change_row(PG_FUNCTION_ARGS)
  * transaction's snapshot is taken before TRUNCATE waits for its lock; in it,
  * the counts, runs and changes that writers commit meanwhile would be
  * invisible and survive the invites they count (or fail the delete with
- * 40001).  While TRUNCATE holds the table, no writer adds more.  DELETE, not
- * TRUNCATE: this transaction's changes may still have a fold pending.
+ * 40001).  While TRUNCATE holds the table, no writer adds more; a fold still
+ * under way (invite_api.fold_invite_changes(), which does not write the
+ * table) is waited for first, as a delete of rows it deleted would fail
+ * there too.  DELETE, not TRUNCATE: this transaction's changes may still
+ * have a fold pending.
  */
+#define TRUNCATED_LOCK \
+	"LOCK TABLE invite_api.invite_changes, invite_api.invite_runs," \
+	" invite_api.invite_counts IN SHARE ROW EXCLUSIVE MODE"
+
 static const char *const truncated_queries[] = {
 	"DELETE FROM invite_api.invite_changes",
 	"DELETE FROM invite_api.invite_runs",
@@ -326,6 +333,8 @@ event_invites_truncated(PG_FUNCTION_ARGS)
 		elog(ERROR, "event_invites_truncated() must be an AFTER TRUNCATE trigger");
 
 	SPI_connect();
+	if (SPI_execute(TRUNCATED_LOCK, false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "SPI_execute failed for \"%s\"", TRUNCATED_LOCK);
 	for (int i = 0; i < (int) lengthof(truncated_queries); i++)
 	{
 		SPIPlanPtr	plan = SPI_prepare(truncated_queries[i], 0, NULL);
