@@ -213,6 +213,7 @@ CREATE FUNCTION @extschema@.event_inserted_as_replica() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET jit = off
+SET max_parallel_workers_per_gather = 0
 AS $$
 BEGIN
     IF pg_trigger_depth() = 1
@@ -836,6 +837,11 @@ BEGIN
              WHERE ch.event_id = ANY (straddled)
             RETURNING ch.event_id, ch.first_at, ch.first_user, ch.last_at, ch.last_user
         ), touched AS (
+            -- Each change's runs read from the index, a range per change
+            -- (OFFSET 0 keeps the subquery from being flattened into a join,
+            -- for which the planner compared every change with every run of
+            -- the level: minutes for a statement that changed every run of a
+            -- big event).
             SELECT DISTINCT r.event_id, r.first_at, r.first_user, r.next_at, r.next_user, r.invites
               FROM gone g
               CROSS JOIN LATERAL (
@@ -844,10 +850,13 @@ BEGIN
                        AND (s.first_at, s.first_user) <= (g.first_at, g.first_user)
                      ORDER BY s.first_at DESC, s.first_user DESC
                      LIMIT 1) s
-              JOIN @extschema@.invite_runs r
-                ON r.event_id = g.event_id AND r.level = 0
-               AND (r.first_at, r.first_user) >= (s.first_at, s.first_user)
-               AND (r.first_at, r.first_user) <= (g.last_at, g.last_user)
+              CROSS JOIN LATERAL (
+                    SELECT r.event_id, r.first_at, r.first_user, r.next_at, r.next_user, r.invites
+                      FROM @extschema@.invite_runs r
+                     WHERE r.event_id = g.event_id AND r.level = 0
+                       AND (r.first_at, r.first_user) >= (s.first_at, s.first_user)
+                       AND (r.first_at, r.first_user) <= (g.last_at, g.last_user)
+                    OFFSET 0) r
         )
         SELECT array_agg(ROW(t.event_id, t.first_at, t.first_user,
                              @extschema@.invites_in_range(t.event_id, t.first_at, t.first_user,
@@ -892,7 +901,12 @@ $$;
 -- The folds run without JIT (here and in fold_invite_changes(),
 -- rebuild_invite_positions(), event_inserted_as_replica()): after a big
 -- write the planner's estimates ask for it, and compiling costs more time
--- than these plans take, and loads LLVM into the backend (some 60 MB).
+-- than these plans take, and loads LLVM into the backend (some 60 MB).  And
+-- without parallel workers (but the rebuild, which reads every invite): a
+-- generic plan of invites_in_range() guesses a third of a big event and
+-- starts two workers to count a run of some 500 invites, 10 ms where the
+-- count takes 0.05; a statement that changed every run of an event of 3
+-- million invites took 3 minutes to fold.
 -- Fired inside another trigger (SET CONSTRAINTS ... IMMEDIATE makes it fire
 -- at the end of the trigger's own insert), a statement may still be under
 -- way: the changes then wait for a later fold, and the transaction takes
@@ -901,6 +915,7 @@ CREATE FUNCTION @extschema@.fold_at_commit() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET jit = off
+SET max_parallel_workers_per_gather = 0
 AS $$
 DECLARE
     events bigint[];
@@ -936,6 +951,7 @@ CREATE FUNCTION @extschema@.fold_invite_changes() RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET jit = off
+SET max_parallel_workers_per_gather = 0
 SET session_replication_role = origin
 AS $$
 DECLARE
