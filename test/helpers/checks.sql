@@ -141,11 +141,18 @@ LANGUAGE sql STABLE AS $$
            || ' but has ' || h.held || ' less pending ' || h.pending
       FROM chain r
       CROSS JOIN LATERAL (
-            SELECT (SELECT count(*) FROM ONLY invite_api.event_invites i
-                     WHERE i.event_id = r.event_id
-                       AND ROW(i.invited_at, i.user_id) >= ROW(r.first_at, r.first_user)
-                       AND (r.next_at IS NULL
-                            OR ROW(i.invited_at, i.user_id) < ROW(r.next_at, r.next_user))) AS held,
+            -- (Each bound an index condition: with "next IS NULL OR key <
+            -- next" the count of each run would read to the end of the
+            -- event.)
+            SELECT CASE WHEN r.next_at IS NULL
+                        THEN (SELECT count(*) FROM ONLY invite_api.event_invites i
+                               WHERE i.event_id = r.event_id
+                                 AND ROW(i.invited_at, i.user_id) >= ROW(r.first_at, r.first_user))
+                        ELSE (SELECT count(*) FROM ONLY invite_api.event_invites i
+                               WHERE i.event_id = r.event_id
+                                 AND ROW(i.invited_at, i.user_id) >= ROW(r.first_at, r.first_user)
+                                 AND ROW(i.invited_at, i.user_id) < ROW(r.next_at, r.next_user))
+                   END AS held,
                    coalesce((SELECT sum(ch.delta) FROM invite_api.invite_changes ch
                               WHERE ch.event_id = r.event_id
                                 AND ROW(ch.first_at, ch.first_user) >= ROW(r.first_at, r.first_user)
