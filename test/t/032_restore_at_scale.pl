@@ -3,7 +3,7 @@
 # holding, and the restore within bounded memory.
 #
 # INVITES invites (default 200,000; the documented long run is
-# 20,000,000) over many events: half of them in one event, the rest over
+# 22,000,000, 21 million after the churn) over many events: half of them in one event, the rest over
 # events of growing sizes, with ties and '-infinity'/'infinity' times, then
 # churned (deletes, moves) so that the positions are not fresh.  The whole
 # database is dumped with pg_dump -Fc and restored, serially as a user
@@ -21,7 +21,7 @@
 # 120,000 invites, and past PostgreSQL's 1 GB limit at about 19 million.
 #
 #   make installcheck PROVE_TESTS=test/t/032_restore_at_scale.pl
-#   INVITES=20000000 make installcheck PROVE_TESTS=test/t/032_restore_at_scale.pl
+#   INVITES=22000000 make installcheck PROVE_TESTS=test/t/032_restore_at_scale.pl
 use strict;
 use warnings;
 
