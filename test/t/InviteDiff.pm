@@ -11,7 +11,8 @@
 # MERGE with every action; COPY FROM STDIN small and large; TRUNCATE;
 # writable CTEs mixing them; cascades from deleting users and events;
 # savepoints rolled back; transactions at every isolation level; writes with
-# the replica role, and with the triggers disabled), over one or several
+# the replica role, and with the triggers disabled; and the write functions'
+# calls, event_invite_users() and event_uninvite_users()), over one or several
 # events, in small and large batches, with ties and '-infinity'/'infinity'
 # times, some shaped to make one statement fire several triggers over keys
 # not counted yet.  Some steps are rounds of several sessions interleaving
@@ -230,6 +231,8 @@ my %WEIGHTS = (
 	truncate => 0.3,
 	truncate_events => 0.2,
 	rebuild => 0.3,
+	call_invite => 4,
+	call_uninvite => 4,
 );
 my %CONCURRENT = map { $_ => 1 } qw(insert_plain insert_values insert_nothing
   upsert_time upsert_by upsert_event update_time update_by update_event
@@ -724,6 +727,26 @@ sub statement
 		  . "DELETE FROM $ei WHERE event_id IN ($e, $f) AND user_id % " . $r->range(3, 13) . " = " . $r->below(3) . "\n"
 		  . "   AND (SELECT count(*) FROM upd) + (SELECT count(*) FROM ins) >= 0;";
 		@touch = ($e, $f);
+	}
+	elsif ($kind eq 'call_invite' || $kind eq 'call_uninvite')
+	{
+		# A manager's call (user 1 manages every event the generator
+		# makes), of at most 1,000 users (invite_api.max_batch), made
+		# only where it cannot fail: the event exists, is user 1's and
+		# the list is not empty.
+		my $e = $self->event;
+		my ($users, $n) = $self->users_set;
+		my $f = $kind eq 'call_invite' ? 'event_invite_users' : 'event_uninvite_users';
+		$sql = "SELECT invite_api.$f(e.id, l.users, :'tok')\n"
+		  . "  FROM invite_api.events e,\n"
+		  . "       LATERAL (SELECT ARRAY(SELECT s.u FROM $users s ORDER BY s.u LIMIT 1000) AS users) l\n"
+		  . " WHERE e.id = $e AND cardinality(l.users) > 0\n"
+		  . "   AND EXISTS (SELECT FROM invite_api.event_managers m WHERE m.event_id = e.id AND m.user_id = 1);";
+		@touch = ($e);
+		$n = 1000 if $n > 1000;
+		$effect = $kind eq 'call_invite'
+		  ? sub { $self->{size}{$e} += $n * 0.5 if exists $self->{size}{$e}; }
+		  : sub { $self->{size}{$e} -= $n * 0.5 if exists $self->{size}{$e}; };
 	}
 	elsif ($kind eq 'cascade_users')
 	{
