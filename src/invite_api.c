@@ -42,6 +42,7 @@ _PG_init(void)
 {
 	auth_record_load();
 	settings_init();
+	invite_write_init();
 	if (auth_preloaded())
 		log_redact_install();
 }
