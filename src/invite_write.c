@@ -27,6 +27,7 @@
 #include "lib/stringinfo.h"
 #include "optimizer/pathnode.h"
 #include "optimizer/paths.h"
+#include "optimizer/planner.h"
 #include "utils/array.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -101,11 +102,13 @@ static SavedQuery insert_plan = {
  * small ones; removing 3 users from a new event of a million read the
  * million (sql_tests/23_uninvite_reads.sql, 24_uninvite_plans.sql).
  */
+#define DELETE_SQL \
+	"DELETE FROM invite_api.event_invites i" \
+	" WHERE i.event_id OPERATOR(pg_catalog.=) $1" \
+	" AND i.user_id OPERATOR(pg_catalog.=) ANY ($2)"
+
 static SavedQuery delete_plan = {
-	.sql =
-	"DELETE FROM invite_api.event_invites i"
-	" WHERE i.event_id OPERATOR(pg_catalog.=) $1"
-	" AND i.user_id OPERATOR(pg_catalog.=) ANY ($2)",
+	.sql = DELETE_SQL,
 	.nargs = 2,
 	.argtypes = {INT8OID, INT8ARRAYOID},
 	.expected_rc = SPI_OK_DELETE
@@ -277,8 +280,9 @@ invite_write_insert(int64 event_id, ArrayType *users, int64 invited_by)
 	return execute(&insert_plan, args);
 }
 
-/* Set while delete_plan is planned and run (invite_write_delete()). */
+/* Set while the planner plans delete_plan's statement (uninvite_planner()). */
 static bool planning_delete = false;
+static planner_hook_type prev_planner_hook = NULL;
 static set_rel_pathlist_hook_type prev_set_rel_pathlist_hook = NULL;
 
 /*
@@ -346,14 +350,43 @@ primary_key_clauses(RelOptInfo *rel, Index rti, IndexOptInfo *pkey)
 }
 
 /*
+ * Plan a statement, knowing whether it is delete_plan's: recognised by its
+ * text, which the plan cache hands the planner with each plan it makes.
+ * Only its own planning counts: not the statements that run while the
+ * DELETE does (its triggers'), nor any the planner itself might run.
+ */
+static PlannedStmt *
+uninvite_planner(Query *parse, const char *query_string, int cursorOptions,
+				 ParamListInfo boundParams)
+{
+	bool		outer = planning_delete;
+	PlannedStmt *result;
+
+	planning_delete = query_string != NULL &&
+		strcmp(query_string, DELETE_SQL) == 0;
+	PG_TRY();
+	{
+		if (prev_planner_hook)
+			result = prev_planner_hook(parse, query_string, cursorOptions,
+									   boundParams);
+		else
+			result = standard_planner(parse, query_string, cursorOptions,
+									  boundParams);
+	}
+	PG_FINALLY();
+	{
+		planning_delete = outer;
+	}
+	PG_END_TRY();
+	return result;
+}
+
+/*
  * While delete_plan is planned, its table gets one path: an index scan of
  * the primary key on both conditions, a descent per listed user.  The
  * planner's own choice would rest on its guess of the event's size (see
  * delete_plan); even offered the primary key alone, it may keep the user
- * list a filter and read the event.  Anything else planned meanwhile - a
- * trigger's statement fired by the DELETE - is left alone unless it is a
- * DELETE of a table with such a key and conditions, which then gets the
- * same path.
+ * list a filter and read the event.
  */
 static void
 uninvite_paths(PlannerInfo *root, RelOptInfo *rel, Index rti,
@@ -394,10 +427,12 @@ uninvite_paths(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	}
 }
 
-/* Install the planner hook of invite_write_delete(); from _PG_init(). */
+/* Install the planner hooks of delete_plan; from _PG_init(). */
 void
 invite_write_init(void)
 {
+	prev_planner_hook = planner_hook;
+	planner_hook = uninvite_planner;
 	prev_set_rel_pathlist_hook = set_rel_pathlist_hook;
 	set_rel_pathlist_hook = uninvite_paths;
 }
@@ -407,17 +442,6 @@ uint64
 invite_write_delete(int64 event_id, ArrayType *users)
 {
 	Datum		args[2] = {Int64GetDatum(event_id), PointerGetDatum(users)};
-	uint64		removed;
 
-	planning_delete = true;
-	PG_TRY();
-	{
-		removed = execute(&delete_plan, args);
-	}
-	PG_FINALLY();
-	{
-		planning_delete = false;
-	}
-	PG_END_TRY();
-	return removed;
+	return execute(&delete_plan, args);
 }

@@ -35,7 +35,7 @@ extern bool invite_write_lock_event(int64 event_id);
 extern uint64 invite_write_insert(int64 event_id, ArrayType *users,
 								  int64 invited_by);
 
-/* Install the planner hook that invite_write_delete() relies on. */
+/* Install the planner hooks that invite_write_delete() relies on. */
 extern void invite_write_init(void);
 
 /* Remove the users' invites; the number removed. */
