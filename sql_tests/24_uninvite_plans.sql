@@ -17,35 +17,8 @@ INSERT INTO invite_api.users (id, username)
 SELECT 2400000 + g, 'plans-' || g FROM generate_series(0, 24000) AS g;
 ALTER TABLE invite_api.event_invites SET (autovacuum_enabled = off);
 
--- One call, what it read of event_invites (rows of sequential scans, rows
--- fetched through indexes), and whether that is no more than the listed
--- users' invites to the event: each found by its key.
-CREATE FUNCTION regress_uninvite_plan(p_event bigint, p_users bigint[], p_token text,
-                                      OUT removed int, OUT seq_rows bigint,
-                                      OUT reads_only_listed boolean)
-LANGUAGE plpgsql AS $$
-DECLARE
-    listed bigint := (SELECT count(*) FROM invite_api.event_invites i
-                       WHERE i.event_id = p_event AND i.user_id = ANY (p_users));
-    elsewhere bigint := (SELECT count(*) FROM invite_api.event_invites i
-                          WHERE i.event_id <> p_event AND i.user_id = ANY (p_users));
-    seq_before bigint;
-    index_before bigint;
-    index_rows bigint;
-BEGIN
-    SELECT coalesce(t.seq_tup_read, 0), coalesce(t.idx_tup_fetch, 0) INTO seq_before, index_before
-      FROM pg_stat_xact_user_tables t WHERE t.relid = 'invite_api.event_invites'::regclass;
-    removed := invite_api.event_uninvite_users(p_event, p_users, p_token);
-    SELECT coalesce(t.seq_tup_read, 0) - seq_before, coalesce(t.idx_tup_fetch, 0) - index_before
-      INTO seq_rows, index_rows
-      FROM pg_stat_xact_user_tables t WHERE t.relid = 'invite_api.event_invites'::regclass;
-    reads_only_listed := seq_rows = 0 AND index_rows BETWEEN removed AND listed;
-    IF NOT reads_only_listed THEN
-        RAISE WARNING 'read % rows through indexes, for % invites of the listed users to the event (% to others)',
-            index_rows, listed, elsewhere;
-    END IF;
-END;
-$$;
+-- regress_uninvite_reads() is 23_uninvite_reads's: one call, and whether
+-- it read no more than the listed users' invites to the event.
 
 -- Many small events and a big one.
 INSERT INTO invite_api.events SELECT 2410000 + g, 'small ' || g FROM generate_series(1, 2000) AS g;
@@ -63,7 +36,7 @@ ANALYZE invite_api.event_invites;
 -- five): each reads 3 invites.
 SELECT n AS call, r.*
   FROM generate_series(1, 7) AS n,
-       LATERAL regress_uninvite_plan(2401, ARRAY[2400000 + n, 2401000 + n, 2403990 + n, 2420000 + n],
+       LATERAL regress_uninvite_reads(2401, ARRAY[2400000 + n, 2401000 + n, 2403990 + n, 2420000 + n],
                                      :'tok') AS r;
 SELECT (SELECT count(*) FROM invite_api.event_invites WHERE event_id = 2401) AS invites_2401;
 SELECT * FROM regress_position_faults();
@@ -71,4 +44,4 @@ SELECT * FROM regress_position_faults();
 ALTER TABLE invite_api.event_invites RESET (autovacuum_enabled);
 DELETE FROM invite_api.events WHERE id = 2401 OR id BETWEEN 2410001 AND 2412000;
 DELETE FROM invite_api.users WHERE id BETWEEN 2400000 AND 2424000;
-DROP FUNCTION regress_uninvite_plan(bigint, bigint[], text);
+DROP FUNCTION regress_uninvite_reads(bigint, bigint[], text);
