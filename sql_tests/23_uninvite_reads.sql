@@ -4,8 +4,8 @@
 -- the next ANALYZE a new event is not in them, a custom plan estimates it
 -- at one row, and "event_id = $1 AND user_id = ANY ($2)" was planned as a
 -- read of the whole event through event_invites_page_idx: removing 3
--- users from an event of 6,000 read the 6,000, from an event of a million
--- the million.
+-- users from an event of 6,000 read the 6,000: the whole event, whatever
+-- its size.
 --
 -- Users 2300000-2306100 and events 2301 (analyzed) and 2302 (new since),
 -- managed by user 2300000 (and 2302 by user 1, whose pages the checks read).  pg_stat_xact_user_tables counts what the call

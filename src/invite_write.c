@@ -14,9 +14,11 @@
  * invited and 1 not, which neither order gives.)  Clients writing the
  * event's invites directly do not wait for it.
  *
- * The plans are prepared once per backend.  As in invite_query.c, every
- * name is schema-qualified and equality is spelled OPERATOR(pg_catalog.=);
- * the SQL functions pin search_path to pg_catalog, pg_temp.
+ * The plans are prepared once per backend; the uninvite's DELETE is planned
+ * on the primary key by this file's planner hooks (see delete_plan).  As in
+ * invite_query.c, every name is schema-qualified and equality is spelled
+ * OPERATOR(pg_catalog.=); the SQL functions pin search_path to pg_catalog,
+ * pg_temp.
  */
 #include "postgres.h"
 
@@ -99,8 +101,9 @@ static SavedQuery insert_plan = {
  * guess of the event's size, and the guess is wrong exactly where it
  * matters: an event that is not in the statistics yet (a new one, until the
  * next ANALYZE) may be taken for one row, and so may a big event among many
- * small ones; removing 3 users from a new event of a million read the
- * million (sql_tests/23_uninvite_reads.sql, 24_uninvite_plans.sql).
+ * small ones; removing 3 users from a new event of 6,000 read all 6,000,
+ * and the whole event whatever its size (sql_tests/23_uninvite_reads.sql,
+ * 24_uninvite_plans.sql).
  */
 #define DELETE_SQL \
 	"DELETE FROM invite_api.event_invites i" \
