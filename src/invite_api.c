@@ -201,6 +201,7 @@ write_invites(FunctionCallInfo fcinfo, bool invite, const char *name)
 	 * users' check below takes locks, which a read-only transaction cannot.
 	 */
 	PreventCommandIfReadOnly(name);
+	invite_write_refuse_rules(invite);
 	if (!invite_write_lock_event(event_id))
 		require_manager(EVENT_MISSING, event_id, user_id);
 	invite_write_check_users(users, invite);

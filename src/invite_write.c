@@ -24,12 +24,14 @@
 
 #include "access/stratnum.h"
 #include "access/table.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "optimizer/pathnode.h"
 #include "optimizer/paths.h"
 #include "optimizer/planner.h"
+#include "rewrite/prs2lock.h"
 #include "utils/array.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -68,8 +70,20 @@ static SavedQuery users_found_locked_plan = {
 	.expected_rc = SPI_OK_SELECT
 };
 
+/*
+ * The event's row is locked first (FOR KEY SHARE, as a foreign key check
+ * locks it): a call that found the event while a client's DELETE of it was
+ * under way waits for that delete here, and finds no event once it has
+ * committed (under REPEATABLE READ and SERIALIZABLE, fails with 40001), so
+ * that the turn's insert of a count row never meets a deleted event.
+ */
 static SavedQuery lock_event_plan = {
-	.sql = "SELECT invite_api.take_event_turn($1)",
+	.sql =
+	"WITH e AS MATERIALIZED ("
+	"    SELECT e.id FROM invite_api.events e"
+	"     WHERE e.id OPERATOR(pg_catalog.=) $1"
+	"       FOR KEY SHARE OF e)"
+	"SELECT invite_api.take_event_turn(e.id) FROM e",
 	.nargs = 1,
 	.argtypes = {INT8OID},
 	.expected_rc = SPI_OK_SELECT
@@ -125,6 +139,23 @@ static uint64
 execute(SavedQuery *stmt, Datum *values)
 {
 	return saved_query_run(stmt, values, NULL, false);
+}
+
+/* The name of the rule with this OID, for an error. */
+static char *
+rule_name(Oid rule_oid)
+{
+	static SavedQuery rule_name_query = {
+		.sql = "SELECT r.rulename::pg_catalog.text FROM pg_catalog.pg_rewrite r"
+		" WHERE r.oid OPERATOR(pg_catalog.=) $1",
+		.nargs = 1,
+		.argtypes = {OIDOID},
+	};
+	Datum		args[1] = {ObjectIdGetDatum(rule_oid)};
+
+	if (saved_query_run(&rule_name_query, args, NULL, true) != 1)
+		return psprintf("%u", rule_oid);
+	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 }
 
 /* qsort() order of int64 values. */
@@ -260,6 +291,53 @@ invite_write_check_users(ArrayType *users, bool lock)
 						missing),
 				 errdetail("There are no users with ids %s and " INT64_FORMAT " more.",
 						   named.data, missing - UNKNOWN_USERS_NAMED)));
+}
+
+/*
+ * Refuse (55000) while event_invites has a rule that would change the
+ * call's statement: for the uninvite, a DO INSTEAD rule ON DELETE (it would
+ * replace the DELETE, for some rows or all, and the call could not say what
+ * it removed); for the invite, any rule ON INSERT or ON UPDATE (PostgreSQL
+ * runs no INSERT ... ON CONFLICT on such a table).  The table is locked as
+ * the write locks it, so no rule comes before the write.
+ */
+void
+invite_write_refuse_rules(bool invite)
+{
+	Oid			relid;
+	Relation	relation;
+	RuleLock   *rules;
+
+	relid = get_relname_relid("event_invites", get_namespace_oid("invite_api", false));
+	if (!OidIsValid(relid))
+		elog(ERROR, "invite_api.event_invites does not exist");
+	relation = table_open(relid, RowExclusiveLock);
+	rules = relation->rd_rules;
+	for (int i = 0; rules != NULL && i < rules->numLocks; i++)
+	{
+		RewriteRule *rule = rules->rules[i];
+		char	   *name;
+
+		if (invite ? rule->event != CMD_INSERT && rule->event != CMD_UPDATE
+			: rule->event != CMD_DELETE || !rule->isInstead)
+			continue;
+		name = rule_name(rule->ruleId);
+		if (invite)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("invite_api.event_invites has a rule on %s",
+							rule->event == CMD_INSERT ? "INSERT" : "UPDATE"),
+					 errdetail("The invite's INSERT ... ON CONFLICT cannot run on a table with rules on INSERT or UPDATE, such as rule \"%s\".",
+							   name),
+					 errhint("Drop the rule; a trigger can do what a DO ALSO rule does.")));
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("invite_api.event_invites has a DO INSTEAD rule on DELETE"),
+					 errdetail("Rule \"%s\" would replace the uninvite's DELETE.", name),
+					 errhint("Drop the rule, or make it DO ALSO.")));
+	}
+	table_close(relation, NoLock);
 }
 
 /* Lock the event's row for this transaction; false when it is gone. */

@@ -26,6 +26,12 @@ extern ArrayType *invite_write_user_list(ArrayType *users);
 extern void invite_write_check_users(ArrayType *users, bool lock);
 
 /*
+ * Refuse (55000) while event_invites has a rule that would change the
+ * invite's (or the uninvite's) statement.
+ */
+extern void invite_write_refuse_rules(bool invite);
+
+/*
  * Make writers of the event take turns, until the end of the transaction;
  * false when the event is gone.
  */

@@ -35,7 +35,16 @@ saved_query_run(SavedQuery *query, Datum *values, const char *nulls,
 
 	rc = SPI_execute_plan(query->plan, values, nulls, read_only, 0);
 	if (rc != expected)
+	{
+		/*
+		 * Planned anew next time: a plan can stay wrong for good (a query a
+		 * rule rewrote to nothing depends on no table, so no later change
+		 * of the table invalidates it).
+		 */
+		SPI_freeplan(query->plan);
+		query->plan = NULL;
 		elog(ERROR, "SPI_execute_plan returned %s for \"%s\"",
 			 SPI_result_code_string(rc), query->sql);
+	}
 	return SPI_processed;
 }
