@@ -71,9 +71,9 @@
  * More are logged one row per run of invites: the run holding each key, as
  * the runs are now, and the range of the run's keys that changed, from
  * (earliest time, lowest user id) to (latest time, highest user id) - wider
- * than the keys themselves, within the run where it can be (a range that
- * reaches into the next run costs a recount when it is folded, nothing
- * else) - and they fold at commit.  Most statements that change many keys
+ * than the keys themselves, cut to the run's own keys (a range that reaches
+ * into the next run costs a recount when it is folded, nothing else) - and
+ * they fold at commit.  Most statements that change many keys
  * change them in one run of their event (a new event, invites at the end):
  * "whole" finds those events with one look at their runs, and only the
  * others look up the run of each key.
@@ -91,6 +91,18 @@
 	"        AND ROW(r.first_at, r.first_user) <= ROW(" at ", " user ")" \
 	"      ORDER BY r.first_at DESC, r.first_user DESC" \
 	"      LIMIT 1) r ON true"
+/*
+ * Whether a group's range, (min_at, lowest user) to (max_at, highest user),
+ * would reach into the next run (its keys' time is that of the next run's
+ * first key): then it ends at the key just before the next run's first,
+ * (next_at, next_user - 1), so that folding it adds it to its run rather
+ * than counting the runs it reaches again.  Not for a next run whose first
+ * key has the lowest user id (no key of that time comes before it).
+ */
+#define REACHES_NEXT(alias) \
+	alias ".next_at IS NOT NULL" \
+	" AND ROW(" alias ".max_at, " HIGHEST_USER ") >= ROW(" alias ".next_at, " alias ".next_user)" \
+	" AND " alias ".next_user OPERATOR(pg_catalog.>) " LOWEST_USER
 #define PER_RUN(keys) \
 	CHANGES_COLUMNS \
 	"WITH events AS MATERIALIZED (" \
@@ -114,22 +126,26 @@
 	"       AND (r.next_at IS NULL" \
 	"            OR ROW(e.max_at, " HIGHEST_USER ") < ROW(r.next_at, r.next_user))" \
 	"), per_run AS (" \
-	"    SELECT w.event_id, w.run_at, w.run_user, w.min_at, w.max_at, w.delta FROM whole w" \
+	"    SELECT w.event_id, w.run_at, w.run_user, NULL::pg_catalog.timestamptz AS next_at," \
+	"           NULL::pg_catalog.int8 AS next_user, w.min_at, w.max_at, w.delta FROM whole w" \
 	"    UNION ALL" \
-	"    SELECT k.event_id, r.first_at, r.first_user, pg_catalog.min(k.invited_at)," \
-	"           pg_catalog.max(k.invited_at), pg_catalog.sum(k.delta)" \
+	"    SELECT k.event_id, r.first_at, r.first_user, r.next_at, r.next_user," \
+	"           pg_catalog.min(k.invited_at), pg_catalog.max(k.invited_at), pg_catalog.sum(k.delta)" \
 	"      FROM (" keys ") k" \
 	RUN_OF("k", "k.invited_at", "k.user_id") \
 	"     WHERE k.event_id NOT IN (SELECT w.event_id FROM whole w)" \
 	"       AND k.event_id NOT IN (SELECT f.event_id FROM few f)" \
-	"     GROUP BY k.event_id, r.first_at, r.first_user" \
+	"     GROUP BY k.event_id, r.first_at, r.first_user, r.next_at, r.next_user" \
 	"), logged AS (" \
 	"    SELECT g.event_id," \
 	"           CASE WHEN ROW(g.min_at, " LOWEST_USER ") < ROW(g.run_at, g.run_user)" \
 	"                THEN g.run_at ELSE g.min_at END AS first_at," \
 	"           CASE WHEN ROW(g.min_at, " LOWEST_USER ") < ROW(g.run_at, g.run_user)" \
 	"                THEN g.run_user ELSE " LOWEST_USER " END AS first_user," \
-	"           g.max_at AS last_at, " HIGHEST_USER " AS last_user, g.delta" \
+	"           CASE WHEN " REACHES_NEXT("g") " THEN g.next_at ELSE g.max_at END AS last_at," \
+	"           CASE WHEN " REACHES_NEXT("g") " THEN g.next_user OPERATOR(pg_catalog.-) 1" \
+	"                ELSE " HIGHEST_USER " END AS last_user," \
+	"           g.delta" \
 	"      FROM per_run g" \
 	"    UNION ALL" \
 	"    SELECT k.event_id, k.invited_at, k.user_id, k.invited_at, k.user_id, k.delta" \
