@@ -13,8 +13,9 @@
  * In READ COMMITTED, for an event of which the statement changed many keys,
  * it writes one row per run of invites the statement changed, with the range
  * of keys it changed there, and asks for the fold at commit (a deferred
- * trigger), which folds them all; for an event with a few changed keys, one
- * row per key, folded once enough are pending.  In REPEATABLE READ and
+ * trigger), which folds them all (but the uninvite's removals, which wait
+ * for the event's next fold); for an event with a few changed keys, one row
+ * per key, folded once enough are pending.  In REPEATABLE READ and
  * SERIALIZABLE it writes one row per changed key: such a transaction cannot
  * fold without conflicting with folds committed after its snapshot, and a
  * change of one key stays exact whatever the runs become before someone
@@ -32,6 +33,7 @@
 #include "utils/snapmgr.h"
 
 #include "entry_points.h"
+#include "invite_write.h"
 #include "saved_query.h"
 
 
@@ -66,17 +68,28 @@
 /*
  * In READ COMMITTED: an event's few changed keys (at most FEW_KEYS in the
  * statement) are logged one row per key, like other isolation levels' -
- * exact whatever the runs become - and fold only once the event has
- * FOLD_AFTER changes pending, so that small writes seldom pay for a fold.
- * More are logged one row per run of invites: the run holding each key, as
- * the runs are now, and the range of the run's keys that changed, from
- * (earliest time, lowest user id) to (latest time, highest user id) - wider
- * than the keys themselves, cut to the run's own keys (a range that reaches
- * into the next run costs a recount when it is folded, nothing else) - and
- * they fold at commit.  Most statements that change many keys
- * change them in one run of their event (a new event, invites at the end):
- * "whole" finds those events with one look at their runs, and only the
- * others look up the run of each key.
+ * exact whatever the runs become.  More are logged one row per run of
+ * invites: the run holding each key, as the runs are now, and the range of
+ * the run's keys that changed, from (earliest time, lowest user id) to
+ * (latest time, highest user id) - wider than the keys themselves, cut to
+ * the run's own keys (a range that reaches into the next run costs a
+ * recount when it is folded, nothing else).  Most statements that change
+ * many keys change them in one run of their event (a new event, invites at
+ * the end): "whole" finds those events with one look at their runs, and
+ * only the others look up the run of each key.
+ *
+ * The fold at commit is asked for when the statement logged a change of a
+ * run, or once the event has FOLD_AFTER changes pending, this statement's
+ * included; until then the changes wait for the event's next fold, so that
+ * small writes seldom pay for one.  But the uninvite's DELETE ($1, the
+ * event it removes invites of, NULL for any other statement) asks for it
+ * only when a run gains invites (one may have to be split before a page
+ * skips through it) or when another event's runs changed: a run that only
+ * lost invites is no slower to skip through, a page adds the pending
+ * changes to the runs it reads, and as the call holds the event's turn to
+ * the end of its transaction (invite_api.take_event_turn()), no fold of the
+ * event can change its runs before the changes are visible to the next
+ * fold, which folds them all: they never span two runs.
  */
 #define FEW_KEYS "8"
 #define FOLD_AFTER "32"
@@ -111,12 +124,7 @@
 	"           pg_catalog.count(*) AS keys" \
 	"      FROM (" keys ") k GROUP BY k.event_id" \
 	"), few AS MATERIALIZED (" \
-	"    SELECT e.event_id," \
-	"           e.keys + (SELECT pg_catalog.count(*) FROM (" \
-	"                       SELECT FROM invite_api.invite_changes c" \
-	"                        WHERE c.event_id OPERATOR(pg_catalog.=) e.event_id" \
-	"                        LIMIT " FOLD_AFTER ") p) >= " FOLD_AFTER " AS full" \
-	"      FROM events e WHERE e.keys <= " FEW_KEYS \
+	"    SELECT e.event_id FROM events e WHERE e.keys <= " FEW_KEYS \
 	"), whole AS MATERIALIZED (" \
 	"    SELECT e.event_id, r.first_at AS run_at, r.first_user AS run_user," \
 	"           e.min_at, e.max_at, e.delta" \
@@ -154,19 +162,26 @@
 	")" \
 	"SELECT l.event_id, l.first_at, l.first_user, l.last_at, l.last_user, l.delta," \
 	"       pg_catalog.row_number() OVER () OPERATOR(pg_catalog.=) 1" \
-	"       AND (EXISTS (SELECT FROM per_run)" \
-	"            OR EXISTS (SELECT FROM few f WHERE f.full))" \
+	"       AND (EXISTS (SELECT FROM per_run p" \
+	"                     WHERE p.delta OPERATOR(pg_catalog.>) 0" \
+	"                        OR $1 IS NULL OR p.event_id OPERATOR(pg_catalog.<>) $1)" \
+	"            OR EXISTS (" \
+	"                SELECT FROM (SELECT l.event_id, pg_catalog.count(*) AS n" \
+	"                               FROM logged l GROUP BY l.event_id) n" \
+	"                 WHERE n.n + (SELECT pg_catalog.count(*) FROM (" \
+	"                                SELECT FROM invite_api.invite_changes c" \
+	"                                 WHERE c.event_id OPERATOR(pg_catalog.=) n.event_id" \
+	"                                 LIMIT " FOLD_AFTER ") p) >= " FOLD_AFTER "))" \
 	"  FROM logged l" \
 	" WHERE l.delta OPERATOR(pg_catalog.<>) 0 AND" EVENT_EXISTS("l")
 
-/* [kind of statement][per key?] */
+/* [kind of statement][per key?]; $1 as above (unused per key). */
+#define CHANGE_QUERY(query) \
+	{.sql = query, .nargs = 1, .argtypes = {INT8OID}, .expected_rc = SPI_OK_INSERT}
 static SavedQuery change_queries[3][2] = {
-	{{.sql = PER_RUN(INSERTED_KEYS), .expected_rc = SPI_OK_INSERT},
-	{.sql = PER_KEY(INSERTED_KEYS), .expected_rc = SPI_OK_INSERT}},
-	{{.sql = PER_RUN(DELETED_KEYS), .expected_rc = SPI_OK_INSERT},
-	{.sql = PER_KEY(DELETED_KEYS), .expected_rc = SPI_OK_INSERT}},
-	{{.sql = PER_RUN(UPDATED_KEYS), .expected_rc = SPI_OK_INSERT},
-	{.sql = PER_KEY(UPDATED_KEYS), .expected_rc = SPI_OK_INSERT}},
+	{CHANGE_QUERY(PER_RUN(INSERTED_KEYS)), CHANGE_QUERY(PER_KEY(INSERTED_KEYS))},
+	{CHANGE_QUERY(PER_RUN(DELETED_KEYS)), CHANGE_QUERY(PER_KEY(DELETED_KEYS))},
+	{CHANGE_QUERY(PER_RUN(UPDATED_KEYS)), CHANGE_QUERY(PER_KEY(UPDATED_KEYS))},
 };
 
 /*
@@ -183,6 +198,9 @@ log_invite_changes(PG_FUNCTION_ARGS)
 	SavedQuery *query;
 	int			kind;
 	int			nestlevel;
+	bool		removing;
+	int64		event_id;
+	Datum		value;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
 		!TRIGGER_FIRED_AFTER(trigger->tg_event) ||
@@ -215,7 +233,9 @@ log_invite_changes(PG_FUNCTION_ARGS)
 	SPI_connect();
 	if (SPI_register_trigger_data(trigger) != SPI_OK_TD_REGISTER)
 		elog(ERROR, "SPI_register_trigger_data failed");
-	saved_query_run(query, NULL, NULL, false);
+	removing = invite_write_removing(&event_id);
+	value = Int64GetDatum(event_id);
+	saved_query_run(query, &value, removing ? NULL : "n", false);
 	SPI_finish();
 	AtEOXact_GUC(true, nestlevel);
 

@@ -518,11 +518,37 @@ invite_write_init(void)
 	set_rel_pathlist_hook = uninvite_paths;
 }
 
+/* The event whose invites delete_plan's statement is removing, if it is. */
+static bool removing = false;
+static int64 removing_from = 0;
+
 /* Remove the invites of those of the (distinct) users that have one. */
 uint64
 invite_write_delete(int64 event_id, ArrayType *users)
 {
 	Datum		args[2] = {Int64GetDatum(event_id), PointerGetDatum(users)};
+	bool		was_removing = removing;
+	int64		was_removing_from = removing_from;
+	uint64		removed;
 
-	return execute(&delete_plan, args);
+	removing = true;
+	removing_from = event_id;
+	PG_TRY();
+	{
+		removed = execute(&delete_plan, args);
+	}
+	PG_FINALLY();
+	{
+		removing = was_removing;
+		removing_from = was_removing_from;
+	}
+	PG_END_TRY();
+	return removed;
+}
+
+bool
+invite_write_removing(int64 *event_id)
+{
+	*event_id = removing_from;
+	return removing;
 }

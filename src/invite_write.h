@@ -47,4 +47,10 @@ extern void invite_write_init(void);
 /* Remove the users' invites; the number removed. */
 extern uint64 invite_write_delete(int64 event_id, ArrayType *users);
 
+/*
+ * Whether invite_write_delete()'s statement is under way (its triggers
+ * firing), and for which event: the call holds that event's turn.
+ */
+extern bool invite_write_removing(int64 *event_id);
+
 #endif							/* INVITE_API_INVITE_WRITE_H */
