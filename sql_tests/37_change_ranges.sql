@@ -25,9 +25,11 @@ SELECT level, CASE WHEN first_user > 3700000 THEN first_user - 3700000 END AS fi
        next_user - 3700000 AS next_user, invites
   FROM invite_api.invite_runs WHERE event_id = 3701 ORDER BY level, first_at, first_user;
 
--- The changes of event 3701 not folded yet: how many reach into the next
--- run, and how many of the keys in p_keys no change of their run holds.
-CREATE FUNCTION pg_temp.logged(p_keys bigint[],
+-- The changes of the event not folded yet: how many reach into the next
+-- run, and how many of the keys of users p_keys (3700000 + p_keys, at
+-- 2025-06-01 12:00 + p_keys * p_step) no change holds.
+CREATE FUNCTION pg_temp.logged(p_keys bigint[], p_event bigint DEFAULT 3701,
+                               p_step interval DEFAULT '0',
                                OUT changes bigint, OUT delta numeric,
                                OUT reaching bigint, OUT uncovered bigint)
 LANGUAGE sql AS $$
@@ -37,9 +39,9 @@ LANGUAGE sql AS $$
            (SELECT count(*) FROM unnest(p_keys) AS k(u)
              WHERE NOT EXISTS (
                    SELECT FROM invite_api.invite_changes c
-                    WHERE c.event_id = 3701
-                      AND (c.first_at, c.first_user) <= (timestamptz '2025-06-01 12:00+00', 3700000 + k.u)
-                      AND (timestamptz '2025-06-01 12:00+00', 3700000 + k.u) <= (c.last_at, c.last_user)))
+                    WHERE c.event_id = p_event
+                      AND (c.first_at, c.first_user) <= (timestamptz '2025-06-01 12:00+00' + k.u * p_step, 3700000 + k.u)
+                      AND (timestamptz '2025-06-01 12:00+00' + k.u * p_step, 3700000 + k.u) <= (c.last_at, c.last_user)))
       FROM invite_api.invite_changes ch
       CROSS JOIN LATERAL (
             SELECT r.next_at, r.next_user FROM invite_api.invite_runs r
@@ -47,7 +49,7 @@ LANGUAGE sql AS $$
                AND (r.first_at, r.first_user) <= (ch.first_at, ch.first_user)
              ORDER BY r.first_at DESC, r.first_user DESC
              LIMIT 1) r
-     WHERE ch.event_id = 3701;
+     WHERE ch.event_id = p_event;
 $$;
 
 -- A DELETE across the three runs, as the uninvite's: one change per run,
@@ -77,5 +79,28 @@ SELECT (invite_api.event_invites_page(3701, 3, 0, :'tok'))->'count' AS count,
        jsonb_path_query_array(invite_api.event_invites_page(3701, 3, 0, :'tok'), '$.results[*].id') AS first_three;
 SELECT count(*) AS faults FROM invite_test.position_faults();
 
-DELETE FROM invite_api.events WHERE id IN (3701, 3702);
-DELETE FROM invite_api.users WHERE id BETWEEN 3700000 AND 3703000;
+-- Event 3703: 12,000 invites a second apart (23 runs).  Nine invites at
+-- both ends, which more runs than nine lie between, and nine in two
+-- neighbouring runs: one change per run either way.
+INSERT INTO invite_api.events VALUES (3703, 'many runs');
+INSERT INTO invite_api.users (id, username)
+SELECT 3700000 + g, 'ranges-' || g FROM generate_series(3001, 12000) AS g;
+INSERT INTO invite_api.event_invites (event_id, user_id, invited_by, invited_at)
+SELECT 3703, 3700000 + g, 3700000, timestamptz '2025-06-01 12:00+00' + g * interval '1 second'
+  FROM generate_series(1, 12000) AS g;
+SELECT count(*) AS runs FROM invite_api.invite_runs WHERE event_id = 3703 AND level = 0;
+BEGIN;
+DELETE FROM invite_api.event_invites
+ WHERE event_id = 3703 AND user_id IN (3700001, 3700002, 3700003, 3700004, 3700005,
+                                       3711996, 3711997, 3711998, 3711999);
+SELECT * FROM pg_temp.logged('{1, 2, 3, 4, 5, 11996, 11997, 11998, 11999}', 3703, '1 second');
+ROLLBACK;
+BEGIN;
+DELETE FROM invite_api.event_invites
+ WHERE event_id = 3703 AND user_id BETWEEN 3700508 AND 3700516;
+SELECT * FROM pg_temp.logged('{508, 509, 510, 511, 512, 513, 514, 515, 516}', 3703, '1 second');
+COMMIT;
+SELECT count(*) AS faults FROM invite_test.position_faults();
+
+DELETE FROM invite_api.events WHERE id IN (3701, 3702, 3703);
+DELETE FROM invite_api.users WHERE id BETWEEN 3700000 AND 3712000;

@@ -75,8 +75,14 @@
  * the run's own keys (a range that reaches into the next run costs a
  * recount when it is folded, nothing else).  Most statements that change
  * many keys change them in one run of their event (a new event, invites at
- * the end): "whole" finds those events with one look at their runs, and
- * only the others look up the run of each key.
+ * the end): "starts" finds those events ("whole") with one look at their
+ * runs.  For the others, the runs from the first changed key's to the last
+ * one's are read in order, up to one more than there are changed keys
+ * ("spanned"): where there are no more runs than keys ("dense": the keys
+ * lie close together, as one call's invites do), the keys are sorted among
+ * those runs' first keys, each taking the last run that starts before it
+ * ("placed"); only events whose keys lie further apart than their runs look
+ * up the run of each key in the index.
  *
  * The fold at commit is asked for when the statement logged a change of a
  * run, or once the event has FOLD_AFTER changes pending, this statement's
@@ -125,24 +131,64 @@
 	"      FROM (" keys ") k GROUP BY k.event_id" \
 	"), few AS MATERIALIZED (" \
 	"    SELECT e.event_id FROM events e WHERE e.keys <= " FEW_KEYS \
-	"), whole AS MATERIALIZED (" \
-	"    SELECT e.event_id, r.first_at AS run_at, r.first_user AS run_user," \
-	"           e.min_at, e.max_at, e.delta" \
+	"), starts AS MATERIALIZED (" \
+	"    SELECT e.event_id, e.keys, e.min_at, e.max_at, e.delta," \
+	"           r.first_at AS run_at, r.first_user AS run_user," \
+	"           r.next_at IS NULL" \
+	"           OR ROW(e.max_at, " HIGHEST_USER ") < ROW(r.next_at, r.next_user) AS whole" \
 	"      FROM events e" \
 	RUN_OF("e", "e.min_at", LOWEST_USER) \
 	"     WHERE e.event_id NOT IN (SELECT f.event_id FROM few f)" \
-	"       AND (r.next_at IS NULL" \
-	"            OR ROW(e.max_at, " HIGHEST_USER ") < ROW(r.next_at, r.next_user))" \
+	"), spanned AS MATERIALIZED (" \
+	"    SELECT s.event_id, s.keys, r.first_at, r.first_user, r.next_at, r.next_user," \
+	"           pg_catalog.row_number() OVER (PARTITION BY s.event_id" \
+	"                                         ORDER BY r.first_at, r.first_user) AS rn," \
+	"           pg_catalog.count(*) OVER (PARTITION BY s.event_id) AS runs" \
+	"      FROM starts s" \
+	"      CROSS JOIN LATERAL (" \
+	"          SELECT r.first_at, r.first_user, r.next_at, r.next_user" \
+	"            FROM invite_api.invite_runs r" \
+	"           WHERE r.event_id OPERATOR(pg_catalog.=) s.event_id" \
+	"             AND r.level OPERATOR(pg_catalog.=) 0" \
+	"             AND ROW(r.first_at, r.first_user) >= ROW(s.run_at, s.run_user)" \
+	"             AND r.first_at OPERATOR(pg_catalog.<=) s.max_at" \
+	"           ORDER BY r.first_at, r.first_user" \
+	"           LIMIT s.keys OPERATOR(pg_catalog.+) 1) r" \
+	"     WHERE NOT s.whole" \
+	"), dense AS MATERIALIZED (" \
+	"    SELECT s.event_id FROM spanned s" \
+	"     WHERE s.rn OPERATOR(pg_catalog.=) 1 AND s.runs OPERATOR(pg_catalog.<=) s.keys" \
+	"), placed AS (" \
+	"    SELECT m.event_id, m.at, m.delta, m.is_run," \
+	"           pg_catalog.count(*) FILTER (WHERE m.is_run)" \
+	"               OVER (PARTITION BY m.event_id ORDER BY m.at, m.uid, m.is_run DESC" \
+	"                     ROWS UNBOUNDED PRECEDING) AS rn" \
+	"      FROM (SELECT s.event_id, s.first_at AS at, s.first_user AS uid, 0 AS delta," \
+	"                   true AS is_run" \
+	"              FROM spanned s WHERE s.event_id IN (SELECT d.event_id FROM dense d)" \
+	"            UNION ALL" \
+	"            SELECT k.event_id, k.invited_at, k.user_id, k.delta, false" \
+	"              FROM (" keys ") k WHERE k.event_id IN (SELECT d.event_id FROM dense d)) m" \
 	"), per_run AS (" \
 	"    SELECT w.event_id, w.run_at, w.run_user, NULL::pg_catalog.timestamptz AS next_at," \
-	"           NULL::pg_catalog.int8 AS next_user, w.min_at, w.max_at, w.delta FROM whole w" \
+	"           NULL::pg_catalog.int8 AS next_user, w.min_at, w.max_at, w.delta" \
+	"      FROM starts w WHERE w.whole" \
+	"    UNION ALL" \
+	"    SELECT p.event_id, s.first_at, s.first_user, s.next_at, s.next_user," \
+	"           pg_catalog.min(p.at), pg_catalog.max(p.at), pg_catalog.sum(p.delta)" \
+	"      FROM placed p" \
+	"      JOIN spanned s" \
+	"        ON s.event_id OPERATOR(pg_catalog.=) p.event_id AND s.rn OPERATOR(pg_catalog.=) p.rn" \
+	"     WHERE NOT p.is_run" \
+	"     GROUP BY p.event_id, s.first_at, s.first_user, s.next_at, s.next_user" \
 	"    UNION ALL" \
 	"    SELECT k.event_id, r.first_at, r.first_user, r.next_at, r.next_user," \
 	"           pg_catalog.min(k.invited_at), pg_catalog.max(k.invited_at), pg_catalog.sum(k.delta)" \
 	"      FROM (" keys ") k" \
 	RUN_OF("k", "k.invited_at", "k.user_id") \
-	"     WHERE k.event_id NOT IN (SELECT w.event_id FROM whole w)" \
+	"     WHERE k.event_id NOT IN (SELECT w.event_id FROM starts w WHERE w.whole)" \
 	"       AND k.event_id NOT IN (SELECT f.event_id FROM few f)" \
+	"       AND k.event_id NOT IN (SELECT d.event_id FROM dense d)" \
 	"     GROUP BY k.event_id, r.first_at, r.first_user, r.next_at, r.next_user" \
 	"), logged AS (" \
 	"    SELECT g.event_id," \
