@@ -29,8 +29,11 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "utils/array.h"
 #include "utils/guc.h"
 #include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
 
 #include "entry_points.h"
 #include "invite_write.h"
@@ -75,14 +78,9 @@
  * the run's own keys (a range that reaches into the next run costs a
  * recount when it is folded, nothing else).  Most statements that change
  * many keys change them in one run of their event (a new event, invites at
- * the end): "starts" finds those events ("whole") with one look at their
- * runs.  For the others, the runs from the first changed key's to the last
- * one's are read in order, up to one more than there are changed keys
- * ("spanned"): where there are no more runs than keys ("dense": the keys
- * lie close together, as one call's invites do), the keys are sorted among
- * those runs' first keys, each taking the last run that starts before it
- * ("placed"); only events whose keys lie further apart than their runs look
- * up the run of each key in the index.
+ * the end): "whole" finds those events with one look at their runs.  Those
+ * whose keys lie close together in a few runs are placed among their runs
+ * by placed_keys() (below); only the others look up the run of each key.
  *
  * The fold at commit is asked for when the statement logged a change of a
  * run, or once the event has FOLD_AFTER changes pending, this statement's
@@ -128,68 +126,39 @@
 	"    SELECT k.event_id, pg_catalog.min(k.invited_at) AS min_at," \
 	"           pg_catalog.max(k.invited_at) AS max_at, pg_catalog.sum(k.delta) AS delta," \
 	"           pg_catalog.count(*) AS keys" \
-	"      FROM (" keys ") k GROUP BY k.event_id" \
+	"      FROM (" keys ") k" \
+	"     WHERE k.event_id OPERATOR(pg_catalog.<>) ALL ($2)" \
+	"     GROUP BY k.event_id" \
 	"), few AS MATERIALIZED (" \
 	"    SELECT e.event_id FROM events e WHERE e.keys <= " FEW_KEYS \
-	"), starts AS MATERIALIZED (" \
-	"    SELECT e.event_id, e.keys, e.min_at, e.max_at, e.delta," \
-	"           r.first_at AS run_at, r.first_user AS run_user," \
-	"           r.next_at IS NULL" \
-	"           OR ROW(e.max_at, " HIGHEST_USER ") < ROW(r.next_at, r.next_user) AS whole" \
+	"), whole AS MATERIALIZED (" \
+	"    SELECT e.event_id, r.first_at AS run_at, r.first_user AS run_user," \
+	"           e.min_at, e.max_at, e.delta" \
 	"      FROM events e" \
 	RUN_OF("e", "e.min_at", LOWEST_USER) \
 	"     WHERE e.event_id NOT IN (SELECT f.event_id FROM few f)" \
-	"), spanned AS MATERIALIZED (" \
-	"    SELECT s.event_id, s.keys, r.first_at, r.first_user, r.next_at, r.next_user," \
-	"           pg_catalog.row_number() OVER (PARTITION BY s.event_id" \
-	"                                         ORDER BY r.first_at, r.first_user) AS rn," \
-	"           pg_catalog.count(*) OVER (PARTITION BY s.event_id) AS runs" \
-	"      FROM starts s" \
-	"      CROSS JOIN LATERAL (" \
-	"          SELECT r.first_at, r.first_user, r.next_at, r.next_user" \
-	"            FROM invite_api.invite_runs r" \
-	"           WHERE r.event_id OPERATOR(pg_catalog.=) s.event_id" \
-	"             AND r.level OPERATOR(pg_catalog.=) 0" \
-	"             AND ROW(r.first_at, r.first_user) >= ROW(s.run_at, s.run_user)" \
-	"             AND r.first_at OPERATOR(pg_catalog.<=) s.max_at" \
-	"           ORDER BY r.first_at, r.first_user" \
-	"           LIMIT s.keys OPERATOR(pg_catalog.+) 1) r" \
-	"     WHERE NOT s.whole" \
-	"), dense AS MATERIALIZED (" \
-	"    SELECT s.event_id FROM spanned s" \
-	"     WHERE s.rn OPERATOR(pg_catalog.=) 1 AND s.runs OPERATOR(pg_catalog.<=) s.keys" \
-	"), placed AS (" \
-	"    SELECT m.event_id, m.at, m.delta, m.is_run," \
-	"           pg_catalog.count(*) FILTER (WHERE m.is_run)" \
-	"               OVER (PARTITION BY m.event_id ORDER BY m.at, m.uid, m.is_run DESC" \
-	"                     ROWS UNBOUNDED PRECEDING) AS rn" \
-	"      FROM (SELECT s.event_id, s.first_at AS at, s.first_user AS uid, 0 AS delta," \
-	"                   true AS is_run" \
-	"              FROM spanned s WHERE s.event_id IN (SELECT d.event_id FROM dense d)" \
-	"            UNION ALL" \
-	"            SELECT k.event_id, k.invited_at, k.user_id, k.delta, false" \
-	"              FROM (" keys ") k WHERE k.event_id IN (SELECT d.event_id FROM dense d)) m" \
+	"       AND (r.next_at IS NULL" \
+	"            OR ROW(e.max_at, " HIGHEST_USER ") < ROW(r.next_at, r.next_user))" \
 	"), per_run AS (" \
 	"    SELECT w.event_id, w.run_at, w.run_user, NULL::pg_catalog.timestamptz AS next_at," \
-	"           NULL::pg_catalog.int8 AS next_user, w.min_at, w.max_at, w.delta" \
-	"      FROM starts w WHERE w.whole" \
-	"    UNION ALL" \
-	"    SELECT p.event_id, s.first_at, s.first_user, s.next_at, s.next_user," \
-	"           pg_catalog.min(p.at), pg_catalog.max(p.at), pg_catalog.sum(p.delta)" \
-	"      FROM placed p" \
-	"      JOIN spanned s" \
-	"        ON s.event_id OPERATOR(pg_catalog.=) p.event_id AND s.rn OPERATOR(pg_catalog.=) p.rn" \
-	"     WHERE NOT p.is_run" \
-	"     GROUP BY p.event_id, s.first_at, s.first_user, s.next_at, s.next_user" \
+	"           NULL::pg_catalog.int8 AS next_user, w.min_at, w.max_at, w.delta FROM whole w" \
 	"    UNION ALL" \
 	"    SELECT k.event_id, r.first_at, r.first_user, r.next_at, r.next_user," \
 	"           pg_catalog.min(k.invited_at), pg_catalog.max(k.invited_at), pg_catalog.sum(k.delta)" \
 	"      FROM (" keys ") k" \
 	RUN_OF("k", "k.invited_at", "k.user_id") \
-	"     WHERE k.event_id NOT IN (SELECT w.event_id FROM starts w WHERE w.whole)" \
+	"     WHERE k.event_id NOT IN (SELECT w.event_id FROM whole w)" \
 	"       AND k.event_id NOT IN (SELECT f.event_id FROM few f)" \
-	"       AND k.event_id NOT IN (SELECT d.event_id FROM dense d)" \
+	"       AND k.event_id OPERATOR(pg_catalog.<>) ALL ($2)" \
 	"     GROUP BY k.event_id, r.first_at, r.first_user, r.next_at, r.next_user" \
+	"    UNION ALL" \
+	"    SELECT p.event_id, p.run_at, p.run_user, p.next_at, p.next_user," \
+	"           p.min_at, p.max_at, p.delta" \
+	"      FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4)," \
+	"                      pg_catalog.unnest($5), pg_catalog.unnest($6)," \
+	"                      pg_catalog.unnest($7), pg_catalog.unnest($8)," \
+	"                      pg_catalog.unnest($9), pg_catalog.unnest($10))" \
+	"           AS p(event_id, run_at, run_user, next_at, next_user, min_at, max_at, delta)" \
 	"), logged AS (" \
 	"    SELECT g.event_id," \
 	"           CASE WHEN ROW(g.min_at, " LOWEST_USER ") < ROW(g.run_at, g.run_user)" \
@@ -221,14 +190,345 @@
 	"  FROM logged l" \
 	" WHERE l.delta OPERATOR(pg_catalog.<>) 0 AND" EVENT_EXISTS("l")
 
-/* [kind of statement][per key?]; $1 as above (unused per key). */
-#define CHANGE_QUERY(query) \
-	{.sql = query, .nargs = 1, .argtypes = {INT8OID}, .expected_rc = SPI_OK_INSERT}
+/*
+ * [kind of statement][per key?].  PER_RUN's $1 as above, $2 the events whose
+ * changes placed_keys() placed among their runs, $3 ... $10 its rows, one
+ * per run: event, the run's first key and next run's first key, the
+ * earliest and latest time of its changed keys, and their delta.
+ */
+#define PER_RUN_QUERY(query) { \
+	.sql = query, .nargs = 10, \
+	.argtypes = {INT8OID, INT8ARRAYOID, INT8ARRAYOID, TIMESTAMPTZARRAYOID, \
+	INT8ARRAYOID, TIMESTAMPTZARRAYOID, INT8ARRAYOID, TIMESTAMPTZARRAYOID, \
+	TIMESTAMPTZARRAYOID, INT8ARRAYOID}, \
+	.expected_rc = SPI_OK_INSERT \
+}
+#define PER_KEY_QUERY(query) {.sql = query, .expected_rc = SPI_OK_INSERT}
 static SavedQuery change_queries[3][2] = {
-	{CHANGE_QUERY(PER_RUN(INSERTED_KEYS)), CHANGE_QUERY(PER_KEY(INSERTED_KEYS))},
-	{CHANGE_QUERY(PER_RUN(DELETED_KEYS)), CHANGE_QUERY(PER_KEY(DELETED_KEYS))},
-	{CHANGE_QUERY(PER_RUN(UPDATED_KEYS)), CHANGE_QUERY(PER_KEY(UPDATED_KEYS))},
+	{PER_RUN_QUERY(PER_RUN(INSERTED_KEYS)), PER_KEY_QUERY(PER_KEY(INSERTED_KEYS))},
+	{PER_RUN_QUERY(PER_RUN(DELETED_KEYS)), PER_KEY_QUERY(PER_KEY(DELETED_KEYS))},
+	{PER_RUN_QUERY(PER_RUN(UPDATED_KEYS)), PER_KEY_QUERY(PER_KEY(UPDATED_KEYS))},
 };
+
+/*
+ * Placing keys among runs.  Looking up the run of each key in the index
+ * costs a probe per key: most of an uninvite's log when its keys lie in a
+ * few runs.  For an event whose changed keys (more than FEW_KEYS) span no
+ * more runs than there are keys, and more than one ("whole" finds those
+ * in one), placed_keys() reads those runs once, then the keys in batches,
+ * and finds each key's run among them by binary search; the SQL above
+ * logs the other events.  A statement that changed more than PLACED_EVENTS
+ * events is left to the SQL, which needs no memory per event.
+ */
+#define PLACED_EVENTS 1000
+#define KEYS_BATCH 10000
+
+/* The events of which the statement changed more than FEW_KEYS keys. */
+#define EVENTS_OF(keys) \
+	"SELECT k.event_id, pg_catalog.min(k.invited_at), pg_catalog.max(k.invited_at)," \
+	"       pg_catalog.count(*)" \
+	"  FROM (" keys ") k GROUP BY k.event_id" \
+	" HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) " FEW_KEYS \
+	" ORDER BY k.event_id"
+#define EVENTS_QUERY(keys) {.sql = EVENTS_OF(keys)}
+static SavedQuery events_queries[3] = {
+	EVENTS_QUERY(INSERTED_KEYS), EVENTS_QUERY(DELETED_KEYS), EVENTS_QUERY(UPDATED_KEYS)
+};
+
+/* The keys of these events ($1), each with its delta. */
+#define KEYS_OF(keys) \
+	"SELECT k.event_id, k.invited_at, k.user_id, CAST(k.delta AS pg_catalog.int8)" \
+	"  FROM (" keys ") k WHERE k.event_id OPERATOR(pg_catalog.=) ANY ($1)"
+#define KEYS_QUERY(keys) {.sql = KEYS_OF(keys), .nargs = 1, .argtypes = {INT8ARRAYOID}}
+static SavedQuery keys_queries[3] = {
+	KEYS_QUERY(INSERTED_KEYS), KEYS_QUERY(DELETED_KEYS), KEYS_QUERY(UPDATED_KEYS)
+};
+
+/*
+ * Event $1's runs of invites from the one holding key ($2, lowest user id)
+ * to the last that starts at time $3 or before, at most $4 of them, in
+ * order.
+ */
+static SavedQuery spanned_runs_query = {
+	.sql =
+	"SELECT r.first_at, r.first_user, r.next_at, r.next_user"
+	"  FROM (SELECT s.first_at, s.first_user FROM invite_api.invite_runs s"
+	"         WHERE s.event_id OPERATOR(pg_catalog.=) $1"
+	"           AND s.level OPERATOR(pg_catalog.=) 0"
+	"           AND ROW(s.first_at, s.first_user) <= ROW($2, " LOWEST_USER ")"
+	"         ORDER BY s.first_at DESC, s.first_user DESC"
+	"         LIMIT 1) s"
+	" CROSS JOIN LATERAL ("
+	"       SELECT r.first_at, r.first_user, r.next_at, r.next_user"
+	"         FROM invite_api.invite_runs r"
+	"        WHERE r.event_id OPERATOR(pg_catalog.=) $1"
+	"          AND r.level OPERATOR(pg_catalog.=) 0"
+	"          AND ROW(r.first_at, r.first_user) >= ROW(s.first_at, s.first_user)"
+	"          AND r.first_at OPERATOR(pg_catalog.<=) $3"
+	"        ORDER BY r.first_at, r.first_user"
+	"        LIMIT $4) r"
+	" ORDER BY r.first_at, r.first_user",
+	.nargs = 4,
+	.argtypes = {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID}
+};
+
+/* A run of invites, and what the statement changed in it. */
+typedef struct PlacedRun
+{
+	TimestampTz first_at;
+	int64		first_user;
+	bool		last;			/* no run after it: next_* unset */
+	TimestampTz next_at;
+	int64		next_user;
+	bool		changed;
+	TimestampTz min_at;			/* of its changed keys */
+	TimestampTz max_at;
+	int64		delta;
+} PlacedRun;
+
+typedef struct PlacedEvent
+{
+	int64		event_id;
+	int			nruns;
+	PlacedRun  *runs;
+} PlacedEvent;
+
+static int
+compare_keys(TimestampTz a_at, int64 a_user, TimestampTz b_at, int64 b_user)
+{
+	if (a_at != b_at)
+		return a_at < b_at ? -1 : 1;
+	return (a_user > b_user) - (a_user < b_user);
+}
+
+static Datum
+column(int row, int attno, bool *isnull)
+{
+	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc,
+						 attno, isnull);
+}
+
+/* The event's place in "events" (sorted by id). */
+static PlacedEvent *
+placed_event(PlacedEvent *events, int nevents, int64 event_id)
+{
+	int			lo = 0,
+				hi = nevents - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (events[mid].event_id == event_id)
+			return &events[mid];
+		if (events[mid].event_id < event_id)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	elog(ERROR, "changed key of event " INT64_FORMAT " was not expected", event_id);
+	return NULL;
+}
+
+/* The run holding the key: the last that starts at it or before. */
+static PlacedRun *
+placed_run(PlacedEvent *event, TimestampTz at, int64 user)
+{
+	int			lo = 0,
+				hi = event->nruns - 1;
+	PlacedRun  *run;
+
+	if (compare_keys(at, user, event->runs[0].first_at, event->runs[0].first_user) < 0)
+		elog(ERROR, "changed key of event " INT64_FORMAT " lies before its runs",
+			 event->event_id);
+	while (lo < hi)
+	{
+		int			mid = hi - (hi - lo) / 2;
+
+		if (compare_keys(event->runs[mid].first_at, event->runs[mid].first_user,
+						 at, user) <= 0)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	run = &event->runs[lo];
+	if (!run->last && compare_keys(at, user, run->next_at, run->next_user) >= 0)
+		elog(ERROR, "changed key of event " INT64_FORMAT " lies past its runs",
+			 event->event_id);
+	return run;
+}
+
+/* An int8 or timestamptz array of n values, with nulls where "nulls" says. */
+static Datum
+int8_array(Datum *values, bool *nulls, int n, Oid type)
+{
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+
+	return PointerGetDatum(construct_md_array(values, nulls, 1, dims, lbs, type,
+											  sizeof(int64), FLOAT8PASSBYVAL,
+											  TYPALIGN_DOUBLE));
+}
+
+/*
+ * Place the changed keys of the events that want it among their runs;
+ * PER_RUN's arguments $2 ... $10.
+ */
+static void
+placed_keys(int kind, TriggerData *trigger, Datum *args)
+{
+	int			nevents;
+	int64	   *ids;
+	TimestampTz *min_at;
+	TimestampTz *max_at;
+	int64	   *keys;
+	PlacedEvent *placed;
+	int			nplaced = 0;
+	int			nrows = 0;
+	Datum	   *columns[8];
+	bool	   *nulls[8];
+	Portal		portal = NULL;
+	bool		isnull;
+
+	if (tuplestore_tuple_count(kind == 1 ? trigger->tg_oldtable : trigger->tg_newtable)
+		<= atoi(FEW_KEYS))
+		nevents = 0;			/* no event has more changed keys */
+	else
+	{
+		portal = saved_query_open(&events_queries[kind], NULL, NULL, false);
+		SPI_cursor_fetch(portal, true, PLACED_EVENTS + 1);
+		nevents = SPI_processed > PLACED_EVENTS ? 0 : (int) SPI_processed;
+	}
+	ids = palloc(sizeof(int64) * Max(nevents, 1));
+	min_at = palloc(sizeof(TimestampTz) * Max(nevents, 1));
+	max_at = palloc(sizeof(TimestampTz) * Max(nevents, 1));
+	keys = palloc(sizeof(int64) * Max(nevents, 1));
+	for (int i = 0; i < nevents; i++)
+	{
+		ids[i] = DatumGetInt64(column(i, 1, &isnull));
+		min_at[i] = DatumGetTimestampTz(column(i, 2, &isnull));
+		max_at[i] = DatumGetTimestampTz(column(i, 3, &isnull));
+		keys[i] = DatumGetInt64(column(i, 4, &isnull));
+	}
+	if (portal != NULL)
+	{
+		SPI_freetuptable(SPI_tuptable);
+		SPI_cursor_close(portal);
+	}
+
+	/* Each event's runs, kept for those it pays to place keys among. */
+	placed = palloc(sizeof(PlacedEvent) * Max(nevents, 1));
+	for (int i = 0; i < nevents; i++)
+	{
+		Datum		values[4] = {
+			Int64GetDatum(ids[i]), TimestampTzGetDatum(min_at[i]),
+			TimestampTzGetDatum(max_at[i]), Int64GetDatum(keys[i] + 1)
+		};
+		uint64		nruns = saved_query_run(&spanned_runs_query, values, NULL, false);
+		PlacedEvent *event = &placed[nplaced];
+
+		if (nruns < 2 || nruns > (uint64) keys[i])
+		{
+			SPI_freetuptable(SPI_tuptable);
+			continue;
+		}
+		event->event_id = ids[i];
+		event->nruns = (int) nruns;
+		event->runs = palloc0(sizeof(PlacedRun) * nruns);
+		for (int r = 0; r < (int) nruns; r++)
+		{
+			PlacedRun  *run = &event->runs[r];
+			Datum		next_at;
+
+			run->first_at = DatumGetTimestampTz(column(r, 1, &isnull));
+			run->first_user = DatumGetInt64(column(r, 2, &isnull));
+			next_at = column(r, 3, &isnull);
+			run->last = isnull;
+			if (!run->last)
+			{
+				run->next_at = DatumGetTimestampTz(next_at);
+				run->next_user = DatumGetInt64(column(r, 4, &isnull));
+			}
+		}
+		SPI_freetuptable(SPI_tuptable);
+		ids[nplaced++] = event->event_id;	/* ids[] now lists these */
+	}
+
+	if (nplaced > 0)
+	{
+		Datum		id_array;
+		Datum	   *id_values = palloc(sizeof(Datum) * nplaced);
+
+		for (int i = 0; i < nplaced; i++)
+			id_values[i] = Int64GetDatum(ids[i]);
+		id_array = int8_array(id_values, NULL, nplaced, INT8OID);
+		portal = saved_query_open(&keys_queries[kind], &id_array, NULL, false);
+		for (;;)
+		{
+			SPI_cursor_fetch(portal, true, KEYS_BATCH);
+			if (SPI_processed == 0)
+				break;
+			for (uint64 k = 0; k < SPI_processed; k++)
+			{
+				PlacedEvent *event = placed_event(placed, nplaced,
+												  DatumGetInt64(column(k, 1, &isnull)));
+				TimestampTz at = DatumGetTimestampTz(column(k, 2, &isnull));
+				int64		user = DatumGetInt64(column(k, 3, &isnull));
+				int64		delta = DatumGetInt64(column(k, 4, &isnull));
+				PlacedRun  *run = placed_run(event, at, user);
+
+				if (!run->changed)
+				{
+					run->changed = true;
+					run->min_at = run->max_at = at;
+					nrows++;
+				}
+				run->min_at = Min(run->min_at, at);
+				run->max_at = Max(run->max_at, at);
+				run->delta += delta;
+			}
+			SPI_freetuptable(SPI_tuptable);
+		}
+		SPI_cursor_close(portal);
+		args[1] = id_array;
+	}
+	else
+		args[1] = int8_array(NULL, NULL, 0, INT8OID);
+
+	for (int c = 0; c < 8; c++)
+	{
+		columns[c] = palloc(sizeof(Datum) * Max(nrows, 1));
+		nulls[c] = palloc0(sizeof(bool) * Max(nrows, 1));
+	}
+	nrows = 0;
+	for (int e = 0; e < nplaced; e++)
+		for (int r = 0; r < placed[e].nruns; r++)
+		{
+			PlacedRun  *run = &placed[e].runs[r];
+
+			if (!run->changed)
+				continue;
+			columns[0][nrows] = Int64GetDatum(placed[e].event_id);
+			columns[1][nrows] = TimestampTzGetDatum(run->first_at);
+			columns[2][nrows] = Int64GetDatum(run->first_user);
+			columns[3][nrows] = TimestampTzGetDatum(run->next_at);
+			columns[4][nrows] = Int64GetDatum(run->next_user);
+			nulls[3][nrows] = nulls[4][nrows] = run->last;
+			columns[5][nrows] = TimestampTzGetDatum(run->min_at);
+			columns[6][nrows] = TimestampTzGetDatum(run->max_at);
+			columns[7][nrows] = Int64GetDatum(run->delta);
+			nrows++;
+		}
+	{
+		static const Oid types[8] = {
+			INT8OID, TIMESTAMPTZOID, INT8OID, TIMESTAMPTZOID, INT8OID,
+			TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID
+		};
+
+		for (int c = 0; c < 8; c++)
+			args[2 + c] = int8_array(columns[c], nulls[c], nrows, types[c]);
+	}
+}
 
 /*
  * invite_api.log_invite_changes() RETURNS trigger
@@ -244,9 +544,6 @@ log_invite_changes(PG_FUNCTION_ARGS)
 	SavedQuery *query;
 	int			kind;
 	int			nestlevel;
-	bool		removing;
-	int64		event_id;
-	Datum		value;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
 		!TRIGGER_FIRED_AFTER(trigger->tg_event) ||
@@ -279,9 +576,21 @@ log_invite_changes(PG_FUNCTION_ARGS)
 	SPI_connect();
 	if (SPI_register_trigger_data(trigger) != SPI_OK_TD_REGISTER)
 		elog(ERROR, "SPI_register_trigger_data failed");
-	removing = invite_write_removing(&event_id);
-	value = Int64GetDatum(event_id);
-	saved_query_run(query, &value, removing ? NULL : "n", false);
+	if (IsolationUsesXactSnapshot())
+		saved_query_run(query, NULL, NULL, false);
+	else
+	{
+		Datum		args[10];
+		char		nulls[11] = "          ";
+		int64		event_id;
+
+		if (invite_write_removing(&event_id))
+			args[0] = Int64GetDatum(event_id);
+		else
+			nulls[0] = 'n';
+		placed_keys(kind, trigger, args);
+		saved_query_run(query, args, nulls, false);
+	}
 	SPI_finish();
 	AtEOXact_GUC(true, nestlevel);
 

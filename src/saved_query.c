@@ -12,13 +12,10 @@
 
 #include "saved_query.h"
 
-uint64
-saved_query_run(SavedQuery *query, Datum *values, const char *nulls,
-				bool read_only)
+/* The query's plan, prepared and kept on first use. */
+static SPIPlanPtr
+saved_query_plan(SavedQuery *query)
 {
-	int			expected = query->expected_rc ? query->expected_rc : SPI_OK_SELECT;
-	int			rc;
-
 	if (query->plan == NULL)
 	{
 		SPIPlanPtr	plan = SPI_prepare_cursor(query->sql, query->nargs,
@@ -32,7 +29,17 @@ saved_query_run(SavedQuery *query, Datum *values, const char *nulls,
 			elog(ERROR, "SPI_keepplan failed");
 		query->plan = plan;
 	}
+	return query->plan;
+}
 
+uint64
+saved_query_run(SavedQuery *query, Datum *values, const char *nulls,
+				bool read_only)
+{
+	int			expected = query->expected_rc ? query->expected_rc : SPI_OK_SELECT;
+	int			rc;
+
+	saved_query_plan(query);
 	rc = SPI_execute_plan(query->plan, values, nulls, read_only, 0);
 	if (rc != expected)
 	{
@@ -47,4 +54,17 @@ saved_query_run(SavedQuery *query, Datum *values, const char *nulls,
 			 SPI_result_code_string(rc), query->sql);
 	}
 	return SPI_processed;
+}
+
+Portal
+saved_query_open(SavedQuery *query, Datum *values, const char *nulls,
+				 bool read_only)
+{
+	Portal		portal = SPI_cursor_open(NULL, saved_query_plan(query), values,
+										 nulls, read_only);
+
+	if (portal == NULL)
+		elog(ERROR, "SPI_cursor_open failed for \"%s\": %s",
+			 query->sql, SPI_result_code_string(SPI_result));
+	return portal;
 }

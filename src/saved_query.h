@@ -7,7 +7,7 @@
 
 #include "executor/spi.h"
 
-#define SAVED_QUERY_MAX_ARGS 8
+#define SAVED_QUERY_MAX_ARGS 10
 
 /* A query text, how to plan it, and its plan once made (kept for life). */
 typedef struct SavedQuery
@@ -28,5 +28,12 @@ typedef struct SavedQuery
  */
 extern uint64 saved_query_run(SavedQuery *query, Datum *values,
 							  const char *nulls, bool read_only);
+
+/*
+ * A cursor over the query's rows (a SELECT), for reading them in batches
+ * with SPI_cursor_fetch(); the caller closes it.
+ */
+extern Portal saved_query_open(SavedQuery *query, Datum *values,
+							   const char *nulls, bool read_only);
 
 #endif							/* INVITE_API_SAVED_QUERY_H */
