@@ -44,7 +44,9 @@ DROP TABLE @extschema@.invite_counts;
 -- what changed to invite_changes: inserts, which no other transaction
 -- touches, so concurrent writers of one event never conflict, at any
 -- isolation level.  A READ COMMITTED transaction folds the changes of the
--- events it wrote into the runs when it commits (a deferred trigger): then
+-- events it wrote into the runs when it commits (a deferred trigger; a few
+-- keys' changes, and the uninvite's removals, wait for the event's next
+-- fold or until 32 are pending, see src/invite_changes.c): then
 -- every statement of the transaction is over and every change is logged,
 -- so splitting and merging runs may read the invites themselves.  Folds of
 -- one event take turns on its invite_counts row, taken in event order.  A
@@ -1226,9 +1228,12 @@ SET enable_bitmapscan = off;
 -- act on invites it cannot see.  Statements that write event_invites
 -- directly never take it.
 CREATE FUNCTION @extschema@.take_event_turn(p_event bigint) RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
+    -- (PL/pgSQL keeps these plans; a SQL function would plan them on every
+    -- call: 0.15 ms a call against 0.04.)
     INSERT INTO @extschema@.invite_counts AS c (event_id, invites, height)
     VALUES (p_event, 0, 0)
     ON CONFLICT (event_id) DO UPDATE SET invites = c.invites;
@@ -1239,6 +1244,7 @@ AS $$
      WHERE NOT EXISTS (SELECT FROM @extschema@.invite_runs r
                         WHERE r.event_id = p_event AND r.level = 0)
     ON CONFLICT DO NOTHING;
+END;
 $$;
 REVOKE ALL ON FUNCTION @extschema@.take_event_turn(bigint) FROM PUBLIC;
 
