@@ -6,7 +6,9 @@
  * log_invite_changes().  It reads the statement's transition tables
  * (new_invites, old_invites) and appends what changed to
  * invite_api.invite_changes, in one INSERT ... SELECT whatever the size of
- * the statement: memory stays bounded, and it never updates a row another
+ * the statement, reading the keys in batches where it places them among
+ * the runs itself (placed_keys()): memory is bounded by the runs the
+ * statement spans, not by its rows, and it never updates a row another
  * transaction may update.  The changes are folded into the runs later (see
  * sql/invite_api--1.1--1.2.sql).
  *
@@ -39,6 +41,11 @@
 #include "invite_write.h"
 #include "saved_query.h"
 
+
+/* The kinds of statement, indexes of the query arrays below. */
+#define KIND_INSERT 0
+#define KIND_DELETE 1
+#define KIND_UPDATE 2
 
 /* What changed, key by key, for each kind of statement. */
 #define INSERTED_KEYS \
@@ -95,7 +102,8 @@
  * event can change its runs before the changes are visible to the next
  * fold, which folds them all: they never span two runs.
  */
-#define FEW_KEYS "8"
+#define FEW_KEYS_N 8
+#define FEW_KEYS CppAsString2(FEW_KEYS_N)
 #define FOLD_AFTER "32"
 #define LOWEST_USER "'-9223372036854775808'::pg_catalog.int8"
 #define HIGHEST_USER "'9223372036854775807'::pg_catalog.int8"
@@ -213,23 +221,28 @@ static SavedQuery change_queries[3][2] = {
 /*
  * Placing keys among runs.  Looking up the run of each key in the index
  * costs a probe per key: most of an uninvite's log when its keys lie in a
- * few runs.  For an event whose changed keys (more than FEW_KEYS) span no
- * more runs than there are keys, and more than one ("whole" finds those
- * in one), placed_keys() reads those runs once, then the keys in batches,
- * and finds each key's run among them by binary search; the SQL above
- * logs the other events.  A statement that changed more than PLACED_EVENTS
- * events is left to the SQL, which needs no memory per event.
+ * few runs.  For an event whose changed keys (more than FEW_KEYS) span more
+ * than one run ("whole" finds those in one) but no more runs than there are
+ * keys, placed_keys() reads those runs once, then the keys in batches, and
+ * finds each key's run among them by binary search; the SQL above logs the
+ * other events.  Its memory is that of the runs the statement spans, at
+ * most one per changed key; a statement that changed more than
+ * PLACED_EVENTS events is left to the SQL, which needs none per event.
+ * Keys are read as invite_api.invite_runs holds them (timestamptz, bigint),
+ * cast as the SQL compares them, whatever the owner made the columns.
  */
 #define PLACED_EVENTS 1000
 #define KEYS_BATCH 10000
 
 /* The events of which the statement changed more than FEW_KEYS keys. */
 #define EVENTS_OF(keys) \
-	"SELECT k.event_id, pg_catalog.min(k.invited_at), pg_catalog.max(k.invited_at)," \
+	"SELECT CAST(k.event_id AS pg_catalog.int8)," \
+	"       pg_catalog.min(CAST(k.invited_at AS pg_catalog.timestamptz))," \
+	"       pg_catalog.max(CAST(k.invited_at AS pg_catalog.timestamptz))," \
 	"       pg_catalog.count(*)" \
 	"  FROM (" keys ") k GROUP BY k.event_id" \
 	" HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) " FEW_KEYS \
-	" ORDER BY k.event_id"
+	" ORDER BY 1"
 #define EVENTS_QUERY(keys) {.sql = EVENTS_OF(keys)}
 static SavedQuery events_queries[3] = {
 	EVENTS_QUERY(INSERTED_KEYS), EVENTS_QUERY(DELETED_KEYS), EVENTS_QUERY(UPDATED_KEYS)
@@ -237,7 +250,9 @@ static SavedQuery events_queries[3] = {
 
 /* The keys of these events ($1), each with its delta. */
 #define KEYS_OF(keys) \
-	"SELECT k.event_id, k.invited_at, k.user_id, CAST(k.delta AS pg_catalog.int8)" \
+	"SELECT CAST(k.event_id AS pg_catalog.int8)," \
+	"       CAST(k.invited_at AS pg_catalog.timestamptz)," \
+	"       CAST(k.user_id AS pg_catalog.int8), CAST(k.delta AS pg_catalog.int8)" \
 	"  FROM (" keys ") k WHERE k.event_id OPERATOR(pg_catalog.=) ANY ($1)"
 #define KEYS_QUERY(keys) {.sql = KEYS_OF(keys), .nargs = 1, .argtypes = {INT8ARRAYOID}}
 static SavedQuery keys_queries[3] = {
@@ -272,20 +287,26 @@ static SavedQuery spanned_runs_query = {
 	.argtypes = {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID}
 };
 
+/* A key in page order. */
+typedef struct Key
+{
+	TimestampTz at;
+	int64		user;
+} Key;
+
 /* A run of invites, and what the statement changed in it. */
 typedef struct PlacedRun
 {
-	TimestampTz first_at;
-	int64		first_user;
-	bool		last;			/* no run after it: next_* unset */
-	TimestampTz next_at;
-	int64		next_user;
+	Key			first;
+	bool		last;			/* no run after it: "next" unset */
+	Key			next;
 	bool		changed;
 	TimestampTz min_at;			/* of its changed keys */
 	TimestampTz max_at;
 	int64		delta;
 } PlacedRun;
 
+/* An event whose changed keys are placed, and its runs they span. */
 typedef struct PlacedEvent
 {
 	int64		event_id;
@@ -293,22 +314,128 @@ typedef struct PlacedEvent
 	PlacedRun  *runs;
 } PlacedEvent;
 
+/* An event the statement changed, from events_queries. */
+typedef struct ChangedEvent
+{
+	int64		event_id;
+	TimestampTz min_at;
+	TimestampTz max_at;
+	int64		keys;
+} ChangedEvent;
+
+/* Key order: by time, then user id. */
 static int
-compare_keys(TimestampTz a_at, int64 a_user, TimestampTz b_at, int64 b_user)
+compare_keys(const Key *a, const Key *b)
 {
-	if (a_at != b_at)
-		return a_at < b_at ? -1 : 1;
-	return (a_user > b_user) - (a_user < b_user);
+	if (a->at != b->at)
+		return a->at < b->at ? -1 : 1;
+	return (a->user > b->user) - (a->user < b->user);
 }
 
+/*
+ * Column "attno" of row "row" of the last SPI result; NULL only where
+ * "isnull" is given, else an error (a key column the owner made nullable).
+ */
 static Datum
-column(int row, int attno, bool *isnull)
+result_value(uint64 row, int attno, bool *isnull)
 {
-	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc,
-						 attno, isnull);
+	bool		null;
+	Datum		value = SPI_getbinval(SPI_tuptable->vals[row],
+									  SPI_tuptable->tupdesc, attno, &null);
+
+	if (isnull != NULL)
+		*isnull = null;
+	else if (null)
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("invite_api.event_invites has an invite with a null key"),
+				 errdetail("The bookkeeping orders invites by event, time and user, none of which may be null.")));
+	return value;
 }
 
-/* The event's place in "events" (sorted by id). */
+/* A one-dimensional array of 8-byte pass-by-value elements ("nulls" may be NULL). */
+static Datum
+int8_sized_array(Datum *values, bool *nulls, int n, Oid type)
+{
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+
+	return PointerGetDatum(construct_md_array(values, nulls, 1, dims, lbs, type,
+											  sizeof(int64), FLOAT8PASSBYVAL,
+											  TYPALIGN_DOUBLE));
+}
+
+/*
+ * The events of which the statement changed more than FEW_KEYS keys, in id
+ * order; none when it changed more than PLACED_EVENTS of them.
+ */
+static ChangedEvent *
+changed_events(int kind, TriggerData *trigger, int *nevents)
+{
+	Tuplestorestate *rows = kind == KIND_DELETE ? trigger->tg_oldtable : trigger->tg_newtable;
+	ChangedEvent *events;
+	Portal		portal;
+
+	*nevents = 0;
+	if (tuplestore_tuple_count(rows) <= FEW_KEYS_N)
+		return NULL;			/* no event has more changed keys */
+	portal = saved_query_open(&events_queries[kind], NULL, NULL, false);
+	SPI_cursor_fetch(portal, true, PLACED_EVENTS + 1);
+	if (SPI_processed <= PLACED_EVENTS)
+		*nevents = (int) SPI_processed;
+	events = palloc(sizeof(ChangedEvent) * Max(*nevents, 1));
+	for (int i = 0; i < *nevents; i++)
+	{
+		events[i].event_id = DatumGetInt64(result_value(i, 1, NULL));
+		events[i].min_at = DatumGetTimestampTz(result_value(i, 2, NULL));
+		events[i].max_at = DatumGetTimestampTz(result_value(i, 3, NULL));
+		events[i].keys = DatumGetInt64(result_value(i, 4, NULL));
+	}
+	SPI_freetuptable(SPI_tuptable);
+	SPI_cursor_close(portal);
+	return events;
+}
+
+/*
+ * The event's runs from its earliest changed key to its latest, when there
+ * are more than one and no more than its changed keys; false otherwise.
+ */
+static bool
+spanned_runs(const ChangedEvent *changed, PlacedEvent *event)
+{
+	Datum		values[4] = {
+		Int64GetDatum(changed->event_id), TimestampTzGetDatum(changed->min_at),
+		TimestampTzGetDatum(changed->max_at), Int64GetDatum(changed->keys + 1)
+	};
+	uint64		nruns = saved_query_run(&spanned_runs_query, values, NULL, false);
+
+	if (nruns < 2 || nruns > (uint64) changed->keys)
+	{
+		SPI_freetuptable(SPI_tuptable);
+		return false;
+	}
+	event->event_id = changed->event_id;
+	event->nruns = (int) nruns;
+	event->runs = palloc0(sizeof(PlacedRun) * nruns);
+	for (uint64 r = 0; r < nruns; r++)
+	{
+		PlacedRun  *run = &event->runs[r];
+		Datum		next_at;
+
+		run->first.at = DatumGetTimestampTz(result_value(r, 1, NULL));
+		run->first.user = DatumGetInt64(result_value(r, 2, NULL));
+		next_at = result_value(r, 3, &run->last);
+		if (!run->last)
+		{
+			run->next.at = DatumGetTimestampTz(next_at);
+			run->next.user = DatumGetInt64(result_value(r, 4, NULL));
+		}
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return true;
+}
+
+/* The event's place in "events" (in id order). */
 static PlacedEvent *
 placed_event(PlacedEvent *events, int nevents, int64 event_id)
 {
@@ -332,202 +459,134 @@ placed_event(PlacedEvent *events, int nevents, int64 event_id)
 
 /* The run holding the key: the last that starts at it or before. */
 static PlacedRun *
-placed_run(PlacedEvent *event, TimestampTz at, int64 user)
+placed_run(PlacedEvent *event, const Key *key)
 {
 	int			lo = 0,
 				hi = event->nruns - 1;
 	PlacedRun  *run;
 
-	if (compare_keys(at, user, event->runs[0].first_at, event->runs[0].first_user) < 0)
+	if (compare_keys(key, &event->runs[0].first) < 0)
 		elog(ERROR, "changed key of event " INT64_FORMAT " lies before its runs",
 			 event->event_id);
 	while (lo < hi)
 	{
 		int			mid = hi - (hi - lo) / 2;
 
-		if (compare_keys(event->runs[mid].first_at, event->runs[mid].first_user,
-						 at, user) <= 0)
+		if (compare_keys(&event->runs[mid].first, key) <= 0)
 			lo = mid;
 		else
 			hi = mid - 1;
 	}
 	run = &event->runs[lo];
-	if (!run->last && compare_keys(at, user, run->next_at, run->next_user) >= 0)
+	if (!run->last && compare_keys(key, &run->next) >= 0)
 		elog(ERROR, "changed key of event " INT64_FORMAT " lies past its runs",
 			 event->event_id);
 	return run;
 }
 
-/* An int8 or timestamptz array of n values, with nulls where "nulls" says. */
-static Datum
-int8_array(Datum *values, bool *nulls, int n, Oid type)
+/*
+ * Add each changed key of the events (in id order) to the run holding it;
+ * the number of runs changed.
+ */
+static int
+place_keys(int kind, PlacedEvent *events, int nevents)
 {
-	int			dims[1] = {n};
-	int			lbs[1] = {1};
+	Datum	   *ids = palloc(sizeof(Datum) * nevents);
+	Datum		id_array;
+	Portal		portal;
+	int			changed = 0;
 
-	return PointerGetDatum(construct_md_array(values, nulls, 1, dims, lbs, type,
-											  sizeof(int64), FLOAT8PASSBYVAL,
-											  TYPALIGN_DOUBLE));
+	for (int i = 0; i < nevents; i++)
+		ids[i] = Int64GetDatum(events[i].event_id);
+	id_array = int8_sized_array(ids, NULL, nevents, INT8OID);
+	portal = saved_query_open(&keys_queries[kind], &id_array, NULL, false);
+	for (;;)
+	{
+		SPI_cursor_fetch(portal, true, KEYS_BATCH);
+		if (SPI_processed == 0)
+			break;
+		for (uint64 k = 0; k < SPI_processed; k++)
+		{
+			PlacedEvent *event = placed_event(events, nevents,
+											  DatumGetInt64(result_value(k, 1, NULL)));
+			Key			key = {
+				.at = DatumGetTimestampTz(result_value(k, 2, NULL)),
+				.user = DatumGetInt64(result_value(k, 3, NULL))
+			};
+			PlacedRun  *run = placed_run(event, &key);
+
+			if (!run->changed)
+			{
+				run->changed = true;
+				run->min_at = run->max_at = key.at;
+				changed++;
+			}
+			run->min_at = Min(run->min_at, key.at);
+			run->max_at = Max(run->max_at, key.at);
+			run->delta += DatumGetInt64(result_value(k, 4, NULL));
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_cursor_close(portal);
+	return changed;
 }
 
 /*
  * Place the changed keys of the events that want it among their runs;
- * PER_RUN's arguments $2 ... $10.
+ * PER_RUN's arguments $2 (those events) ... $10 (a row per run changed).
  */
 static void
 placed_keys(int kind, TriggerData *trigger, Datum *args)
 {
-	int			nevents;
-	int64	   *ids;
-	TimestampTz *min_at;
-	TimestampTz *max_at;
-	int64	   *keys;
-	PlacedEvent *placed;
-	int			nplaced = 0;
+	static const Oid row_types[8] = {
+		INT8OID, TIMESTAMPTZOID, INT8OID, TIMESTAMPTZOID, INT8OID,
+		TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID
+	};
+	int			nchanged;
+	ChangedEvent *changed = changed_events(kind, trigger, &nchanged);
+	PlacedEvent *events = palloc(sizeof(PlacedEvent) * Max(nchanged, 1));
+	int			nevents = 0;
 	int			nrows = 0;
-	Datum	   *columns[8];
-	bool	   *nulls[8];
-	Portal		portal = NULL;
-	bool		isnull;
+	Datum	   *ids = palloc(sizeof(Datum) * Max(nchanged, 1));
+	Datum	   *row[8];
+	bool	   *row_nulls[8];
 
-	if (tuplestore_tuple_count(kind == 1 ? trigger->tg_oldtable : trigger->tg_newtable)
-		<= atoi(FEW_KEYS))
-		nevents = 0;			/* no event has more changed keys */
-	else
-	{
-		portal = saved_query_open(&events_queries[kind], NULL, NULL, false);
-		SPI_cursor_fetch(portal, true, PLACED_EVENTS + 1);
-		nevents = SPI_processed > PLACED_EVENTS ? 0 : (int) SPI_processed;
-	}
-	ids = palloc(sizeof(int64) * Max(nevents, 1));
-	min_at = palloc(sizeof(TimestampTz) * Max(nevents, 1));
-	max_at = palloc(sizeof(TimestampTz) * Max(nevents, 1));
-	keys = palloc(sizeof(int64) * Max(nevents, 1));
-	for (int i = 0; i < nevents; i++)
-	{
-		ids[i] = DatumGetInt64(column(i, 1, &isnull));
-		min_at[i] = DatumGetTimestampTz(column(i, 2, &isnull));
-		max_at[i] = DatumGetTimestampTz(column(i, 3, &isnull));
-		keys[i] = DatumGetInt64(column(i, 4, &isnull));
-	}
-	if (portal != NULL)
-	{
-		SPI_freetuptable(SPI_tuptable);
-		SPI_cursor_close(portal);
-	}
-
-	/* Each event's runs, kept for those it pays to place keys among. */
-	placed = palloc(sizeof(PlacedEvent) * Max(nevents, 1));
-	for (int i = 0; i < nevents; i++)
-	{
-		Datum		values[4] = {
-			Int64GetDatum(ids[i]), TimestampTzGetDatum(min_at[i]),
-			TimestampTzGetDatum(max_at[i]), Int64GetDatum(keys[i] + 1)
-		};
-		uint64		nruns = saved_query_run(&spanned_runs_query, values, NULL, false);
-		PlacedEvent *event = &placed[nplaced];
-
-		if (nruns < 2 || nruns > (uint64) keys[i])
+	for (int i = 0; i < nchanged; i++)
+		if (spanned_runs(&changed[i], &events[nevents]))
 		{
-			SPI_freetuptable(SPI_tuptable);
-			continue;
+			ids[nevents] = Int64GetDatum(events[nevents].event_id);
+			nevents++;
 		}
-		event->event_id = ids[i];
-		event->nruns = (int) nruns;
-		event->runs = palloc0(sizeof(PlacedRun) * nruns);
-		for (int r = 0; r < (int) nruns; r++)
-		{
-			PlacedRun  *run = &event->runs[r];
-			Datum		next_at;
-
-			run->first_at = DatumGetTimestampTz(column(r, 1, &isnull));
-			run->first_user = DatumGetInt64(column(r, 2, &isnull));
-			next_at = column(r, 3, &isnull);
-			run->last = isnull;
-			if (!run->last)
-			{
-				run->next_at = DatumGetTimestampTz(next_at);
-				run->next_user = DatumGetInt64(column(r, 4, &isnull));
-			}
-		}
-		SPI_freetuptable(SPI_tuptable);
-		ids[nplaced++] = event->event_id;	/* ids[] now lists these */
-	}
-
-	if (nplaced > 0)
-	{
-		Datum		id_array;
-		Datum	   *id_values = palloc(sizeof(Datum) * nplaced);
-
-		for (int i = 0; i < nplaced; i++)
-			id_values[i] = Int64GetDatum(ids[i]);
-		id_array = int8_array(id_values, NULL, nplaced, INT8OID);
-		portal = saved_query_open(&keys_queries[kind], &id_array, NULL, false);
-		for (;;)
-		{
-			SPI_cursor_fetch(portal, true, KEYS_BATCH);
-			if (SPI_processed == 0)
-				break;
-			for (uint64 k = 0; k < SPI_processed; k++)
-			{
-				PlacedEvent *event = placed_event(placed, nplaced,
-												  DatumGetInt64(column(k, 1, &isnull)));
-				TimestampTz at = DatumGetTimestampTz(column(k, 2, &isnull));
-				int64		user = DatumGetInt64(column(k, 3, &isnull));
-				int64		delta = DatumGetInt64(column(k, 4, &isnull));
-				PlacedRun  *run = placed_run(event, at, user);
-
-				if (!run->changed)
-				{
-					run->changed = true;
-					run->min_at = run->max_at = at;
-					nrows++;
-				}
-				run->min_at = Min(run->min_at, at);
-				run->max_at = Max(run->max_at, at);
-				run->delta += delta;
-			}
-			SPI_freetuptable(SPI_tuptable);
-		}
-		SPI_cursor_close(portal);
-		args[1] = id_array;
-	}
-	else
-		args[1] = int8_array(NULL, NULL, 0, INT8OID);
+	if (nevents > 0)
+		nrows = place_keys(kind, events, nevents);
+	args[1] = int8_sized_array(ids, NULL, nevents, INT8OID);
 
 	for (int c = 0; c < 8; c++)
 	{
-		columns[c] = palloc(sizeof(Datum) * Max(nrows, 1));
-		nulls[c] = palloc0(sizeof(bool) * Max(nrows, 1));
+		row[c] = palloc(sizeof(Datum) * Max(nrows, 1));
+		row_nulls[c] = palloc0(sizeof(bool) * Max(nrows, 1));
 	}
 	nrows = 0;
-	for (int e = 0; e < nplaced; e++)
-		for (int r = 0; r < placed[e].nruns; r++)
+	for (int e = 0; e < nevents; e++)
+		for (int r = 0; r < events[e].nruns; r++)
 		{
-			PlacedRun  *run = &placed[e].runs[r];
+			PlacedRun  *run = &events[e].runs[r];
 
 			if (!run->changed)
 				continue;
-			columns[0][nrows] = Int64GetDatum(placed[e].event_id);
-			columns[1][nrows] = TimestampTzGetDatum(run->first_at);
-			columns[2][nrows] = Int64GetDatum(run->first_user);
-			columns[3][nrows] = TimestampTzGetDatum(run->next_at);
-			columns[4][nrows] = Int64GetDatum(run->next_user);
-			nulls[3][nrows] = nulls[4][nrows] = run->last;
-			columns[5][nrows] = TimestampTzGetDatum(run->min_at);
-			columns[6][nrows] = TimestampTzGetDatum(run->max_at);
-			columns[7][nrows] = Int64GetDatum(run->delta);
+			row[0][nrows] = Int64GetDatum(events[e].event_id);
+			row[1][nrows] = TimestampTzGetDatum(run->first.at);
+			row[2][nrows] = Int64GetDatum(run->first.user);
+			row[3][nrows] = TimestampTzGetDatum(run->next.at);
+			row[4][nrows] = Int64GetDatum(run->next.user);
+			row_nulls[3][nrows] = row_nulls[4][nrows] = run->last;
+			row[5][nrows] = TimestampTzGetDatum(run->min_at);
+			row[6][nrows] = TimestampTzGetDatum(run->max_at);
+			row[7][nrows] = Int64GetDatum(run->delta);
 			nrows++;
 		}
-	{
-		static const Oid types[8] = {
-			INT8OID, TIMESTAMPTZOID, INT8OID, TIMESTAMPTZOID, INT8OID,
-			TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID
-		};
-
-		for (int c = 0; c < 8; c++)
-			args[2 + c] = int8_array(columns[c], nulls[c], nrows, types[c]);
-	}
+	for (int c = 0; c < 8; c++)
+		args[2 + c] = int8_sized_array(row[c], row_nulls[c], nrows, row_types[c]);
 }
 
 /*
@@ -551,15 +610,15 @@ log_invite_changes(PG_FUNCTION_ARGS)
 		elog(ERROR, "log_invite_changes() must be an AFTER ... FOR EACH STATEMENT trigger");
 
 	if (TRIGGER_FIRED_BY_INSERT(trigger->tg_event))
-		kind = 0;
+		kind = KIND_INSERT;
 	else if (TRIGGER_FIRED_BY_DELETE(trigger->tg_event))
-		kind = 1;
+		kind = KIND_DELETE;
 	else if (TRIGGER_FIRED_BY_UPDATE(trigger->tg_event))
-		kind = 2;
+		kind = KIND_UPDATE;
 	else
 		elog(ERROR, "log_invite_changes() fires for INSERT, UPDATE and DELETE only");
-	if ((kind != 1 && trigger->tg_newtable == NULL) ||
-		(kind != 0 && trigger->tg_oldtable == NULL))
+	if ((kind != KIND_DELETE && trigger->tg_newtable == NULL) ||
+		(kind != KIND_INSERT && trigger->tg_oldtable == NULL))
 		elog(ERROR, "log_invite_changes() needs the statement's transition tables");
 
 	query = &change_queries[kind][IsolationUsesXactSnapshot() ? 1 : 0];
