@@ -38,6 +38,7 @@
 #include "utils/tuplestore.h"
 
 #include "entry_points.h"
+#include "invite_key.h"
 #include "invite_write.h"
 #include "saved_query.h"
 
@@ -287,19 +288,12 @@ static SavedQuery spanned_runs_query = {
 	.argtypes = {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID}
 };
 
-/* A key in page order. */
-typedef struct Key
-{
-	TimestampTz at;
-	int64		user;
-} Key;
-
 /* A run of invites, and what the statement changed in it. */
 typedef struct PlacedRun
 {
-	Key			first;
+	InviteKey	first;
 	bool		last;			/* no run after it: "next" unset */
-	Key			next;
+	InviteKey	next;
 	bool		changed;
 	TimestampTz min_at;			/* of its changed keys */
 	TimestampTz max_at;
@@ -322,15 +316,6 @@ typedef struct ChangedEvent
 	TimestampTz max_at;
 	int64		keys;
 } ChangedEvent;
-
-/* Key order: by time, then user id. */
-static int
-compare_keys(const Key *a, const Key *b)
-{
-	if (a->at != b->at)
-		return a->at < b->at ? -1 : 1;
-	return (a->user > b->user) - (a->user < b->user);
-}
 
 /*
  * Column "attno" of row "row" of the last SPI result; NULL only where
@@ -459,26 +444,26 @@ placed_event(PlacedEvent *events, int nevents, int64 event_id)
 
 /* The run holding the key: the last that starts at it or before. */
 static PlacedRun *
-placed_run(PlacedEvent *event, const Key *key)
+placed_run(PlacedEvent *event, const InviteKey *key)
 {
 	int			lo = 0,
 				hi = event->nruns - 1;
 	PlacedRun  *run;
 
-	if (compare_keys(key, &event->runs[0].first) < 0)
+	if (invite_key_cmp(key, &event->runs[0].first) < 0)
 		elog(ERROR, "changed key of event " INT64_FORMAT " lies before its runs",
 			 event->event_id);
 	while (lo < hi)
 	{
 		int			mid = hi - (hi - lo) / 2;
 
-		if (compare_keys(&event->runs[mid].first, key) <= 0)
+		if (invite_key_cmp(&event->runs[mid].first, key) <= 0)
 			lo = mid;
 		else
 			hi = mid - 1;
 	}
 	run = &event->runs[lo];
-	if (!run->last && compare_keys(key, &run->next) >= 0)
+	if (!run->last && invite_key_cmp(key, &run->next) >= 0)
 		elog(ERROR, "changed key of event " INT64_FORMAT " lies past its runs",
 			 event->event_id);
 	return run;
@@ -509,7 +494,7 @@ place_keys(int kind, PlacedEvent *events, int nevents)
 		{
 			PlacedEvent *event = placed_event(events, nevents,
 											  DatumGetInt64(result_value(k, 1, NULL)));
-			Key			key = {
+			InviteKey	key = {
 				.at = DatumGetTimestampTz(result_value(k, 2, NULL)),
 				.user = DatumGetInt64(result_value(k, 3, NULL))
 			};

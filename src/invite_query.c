@@ -26,6 +26,7 @@
 #include "executor/spi.h"
 #include "utils/timestamp.h"
 
+#include "invite_key.h"
 #include "invite_query.h"
 #include "saved_query.h"
 
@@ -382,13 +383,6 @@ static SavedQuery tree_page_before_end_query = {
 	.cursor_options = CURSOR_OPT_GENERIC_PLAN
 };
 
-/* A key in page order. */
-typedef struct InviteKey
-{
-	TimestampTz at;
-	int64		user;
-} InviteKey;
-
 /* A pending change: delta invites among the keys first..last. */
 typedef struct PendingChange
 {
@@ -449,16 +443,6 @@ row_key(uint64 row, int attno, InviteKey *key)
 	key->at = DatumGetTimestampTz(at);
 	key->user = DatumGetInt64(row_value(row, attno + 1));
 	return true;
-}
-
-static int
-key_cmp(const InviteKey *a, const InviteKey *b)
-{
-	if (a->at != b->at)
-		return a->at < b->at ? -1 : 1;
-	if (a->user != b->user)
-		return a->user < b->user ? -1 : 1;
-	return 0;
 }
 
 /* The count and runs kept beside the invites disagree with them. */
@@ -680,11 +664,11 @@ step_down_with_changes(int64 event_id, int level, TreeStep *step,
 
 		row_key(i, 1, &first);
 		/* changes before this run are in runs outside the range */
-		while (c < nchanges && key_cmp(&changes[c].first, &first) < 0)
+		while (c < nchanges && invite_key_cmp(&changes[c].first, &first) < 0)
 			c++;
-		for (; c < nchanges && (last || key_cmp(&changes[c].first, &next) < 0); c++)
+		for (; c < nchanges && (last || invite_key_cmp(&changes[c].first, &next) < 0); c++)
 		{
-			if (!last && key_cmp(&changes[c].last, &next) >= 0)
+			if (!last && invite_key_cmp(&changes[c].last, &next) >= 0)
 				return -1;
 			invites += changes[c].delta;
 		}
