@@ -16,6 +16,7 @@ OBJS = \
 	src/jwt_loader.o \
 	src/jwt_verify.o \
 	src/invite_query.o \
+	src/run_scan.o \
 	src/invite_changes.o \
 	src/saved_query.o \
 	src/invite_write.o \

@@ -28,6 +28,7 @@
 
 #include "invite_key.h"
 #include "invite_query.h"
+#include "run_scan.h"
 #include "saved_query.h"
 
 /*
@@ -221,94 +222,6 @@ static SavedQuery tree_access_query = {
 	.nargs = 2,
 	.argtypes = {INT8OID, INT8OID},
 	.cursor_options = CURSOR_OPT_GENERIC_PLAN
-};
-
-/*
- * The runs of level $2 from key ($3, $4) up to key ($6, $7): the range of
- * the run of level $2 + 1 chosen before, or from the event's first run,
- * whose key the caller passes (first_run_key()).  A range that ends with the
- * level's last run has no end and is read by the _to_end queries (one query
- * for both would leave the end a filter, not an index condition, and read
- * to the end of the level).
- */
-#define TREE_RUNS_OF_RANGE(upper_bound) \
-	"SELECT r.first_at, r.first_user, r.next_at, r.next_user," \
-	"       CAST(r.invites AS pg_catalog.int8) AS invites" \
-	"  FROM invite_api.invite_runs r" \
-	" WHERE r.event_id OPERATOR(pg_catalog.=) $1" \
-	"   AND r.level OPERATOR(pg_catalog.=) $2" \
-	"   AND ROW(r.first_at, r.first_user) >= ROW($3, $4)" \
-	upper_bound
-#define RANGE_ENDS "   AND ROW(r.first_at, r.first_user) < ROW($6, $7)"
-#define RANGE_TO_END ""
-
-/*
- * The run of the range that holds position $5 of the range, the position
- * within it, and its invites.  The window aggregate emits runs in order and LIMIT 1
- * stops it there.
- */
-#define TREE_STEP(upper_bound) \
-	"SELECT s.first_at, s.first_user, s.next_at, s.next_user, $5 - s.before," \
-	"       s.invites" \
-	"  FROM (SELECT r.first_at, r.first_user, r.next_at, r.next_user, r.invites," \
-	"               CAST(pg_catalog.sum(r.invites) OVER w AS pg_catalog.int8)" \
-	"               - r.invites AS before" \
-	"          FROM (" TREE_RUNS_OF_RANGE(upper_bound) ") r" \
-	"        WINDOW w AS (ORDER BY r.first_at, r.first_user)) s" \
-	" WHERE s.before + s.invites > $5" \
-	" ORDER BY s.first_at, s.first_user" \
-	" LIMIT 1"
-
-/*
- * The same from the range's end, for a position in its second half: $5 is
- * the position counted from the range's last invite (0 for the last), and
- * the runs are summed backwards from there.  This relies on the range's
- * runs holding what the run above them holds, which every fold keeps (and
- * test/helpers/checks.sql checks).
- */
-#define TREE_STEP_FROM_END(upper_bound) \
-	"SELECT s.first_at, s.first_user, s.next_at, s.next_user," \
-	"       s.invites - 1 - ($5 - s.after), s.invites" \
-	"  FROM (SELECT r.first_at, r.first_user, r.next_at, r.next_user, r.invites," \
-	"               CAST(pg_catalog.sum(r.invites) OVER w AS pg_catalog.int8)" \
-	"               - r.invites AS after" \
-	"          FROM (" TREE_RUNS_OF_RANGE(upper_bound) ") r" \
-	"        WINDOW w AS (ORDER BY r.first_at DESC, r.first_user DESC)) s" \
-	" WHERE s.after + s.invites > $5" \
-	" ORDER BY s.first_at DESC, s.first_user DESC" \
-	" LIMIT 1"
-
-#define TREE_STEP_QUERY(step) { \
-	.sql = step, \
-	.nargs = 7, \
-	.argtypes = {INT8OID, INT2OID, TIMESTAMPTZOID, INT8OID, INT8OID, \
-	TIMESTAMPTZOID, INT8OID}, \
-	.cursor_options = CURSOR_OPT_GENERIC_PLAN \
-}
-
-static SavedQuery tree_step_query = TREE_STEP_QUERY(TREE_STEP(RANGE_ENDS));
-static SavedQuery tree_step_to_end_query = TREE_STEP_QUERY(TREE_STEP(RANGE_TO_END));
-static SavedQuery tree_step_from_end_query =
-TREE_STEP_QUERY(TREE_STEP_FROM_END(RANGE_ENDS));
-static SavedQuery tree_step_from_end_to_end_query =
-TREE_STEP_QUERY(TREE_STEP_FROM_END(RANGE_TO_END));
-
-/* The same runs, all of them in order, when changes must be added in. */
-#define TREE_RUNS_QUERY(upper_bound) { \
-	.sql = TREE_RUNS_OF_RANGE(upper_bound) " ORDER BY r.first_at, r.first_user", \
-	.nargs = 7, \
-	.argtypes = {INT8OID, INT2OID, TIMESTAMPTZOID, INT8OID, INT8OID, \
-	TIMESTAMPTZOID, INT8OID}, \
-	.cursor_options = CURSOR_OPT_GENERIC_PLAN \
-}
-
-static SavedQuery tree_runs_query = TREE_RUNS_QUERY(RANGE_ENDS);
-static SavedQuery tree_runs_to_end_query = TREE_RUNS_QUERY(RANGE_TO_END);
-
-/* The key every event's first run starts at. */
-static SavedQuery first_run_key_query = {
-	.sql = "SELECT k.first_at, k.first_user FROM invite_api.first_run_key() k",
-	.nargs = 0
 };
 
 /* The event's changes not folded yet, in key order. */
@@ -564,74 +477,63 @@ runs_page(int64 event_id, int32 limit, int32 offset, int64 count)
 	return nrows;
 }
 
-/*
- * The key every event's first run starts at, as the SQL defines it
- * (invite_api.first_run_key()), read once per backend: evaluated inside the
- * step queries, the SQL function would be planned again on every page.
- */
-static const InviteKey *
-first_run_key(void)
+/* Start reading the step's range of runs of "level". */
+static void
+scan_range(RunScan *runs, int64 event_id, int level, const TreeStep *step,
+		   bool backward)
 {
-	static InviteKey key;
-	static bool known = false;
-
-	if (!known)
-	{
-		run(&first_run_key_query, NULL, NULL, 1);
-		row_key(0, 1, &key);
-		known = true;
-	}
-	return &key;
+	run_scan_start(runs, event_id, level,
+				   step->from_start ? NULL : &step->first,
+				   step->to_end ? NULL : &step->next, backward);
 }
 
-/* Arguments of the tree_step and tree_runs queries for one level. */
+/* Move the step into "run", "before" invites of its range before it. */
 static void
-step_args(int64 event_id, int level, const TreeStep *step,
-		  Datum *values, char *nulls)
+enter_run(TreeStep *step, const RunRow *run, int64 invites, int64 before)
 {
-	const InviteKey *first = step->from_start ? first_run_key() : &step->first;
-
-	values[0] = Int64GetDatum(event_id);
-	values[1] = Int16GetDatum((int16) level);
-	values[2] = TimestampTzGetDatum(first->at);
-	values[3] = Int64GetDatum(first->user);
-	values[4] = Int64GetDatum(step->position);
-	values[5] = TimestampTzGetDatum(step->next.at);
-	values[6] = Int64GetDatum(step->next.user);
-	memset(nulls, ' ', 7);
-	if (step->to_end)
-		nulls[5] = nulls[6] = 'n';
+	step->from_start = false;
+	step->first = run->first;
+	step->to_end = run->last;
+	step->next = run->next;
+	step->position -= before;
+	step->invites = invites;
 }
 
 /*
  * One level down, with no changes pending: the run of this level that holds
  * the step's position, its runs summed from the nearer end of the range.
+ * Summing from the end relies on the range's runs holding what the run above
+ * them holds, which every fold keeps (and test/helpers/checks.sql checks).
  * False when there is none (the counts are wrong).
  */
 static bool
-step_down(int64 event_id, int level, TreeStep *step)
+step_down(RunScan *runs, int64 event_id, int level, TreeStep *step)
 {
-	Datum		values[7];
-	char		nulls[7];
 	bool		from_end = step->position * 2 >= step->invites;
-	SavedQuery *query;
+	int64		skipped = 0;	/* invites of the runs passed */
+	RunRow		run;
 
-	step_args(event_id, level, step, values, nulls);
-	if (from_end)
+	scan_range(runs, event_id, level, step, from_end);
+	while (run_scan_next(runs, &run))
 	{
-		values[4] = Int64GetDatum(step->invites - 1 - step->position);
-		query = step->to_end ? &tree_step_from_end_to_end_query : &tree_step_from_end_query;
+		if (from_end)
+		{
+			/* passed: the invites after the run */
+			if (step->invites - step->position <= skipped + run.invites)
+			{
+				enter_run(step, &run, run.invites,
+						  step->invites - skipped - run.invites);
+				return true;
+			}
+		}
+		else if (step->position < skipped + run.invites)
+		{
+			enter_run(step, &run, run.invites, skipped);
+			return true;
+		}
+		skipped += run.invites;
 	}
-	else
-		query = step->to_end ? &tree_step_to_end_query : &tree_step_query;
-	if (run(query, values, nulls, -1) != 1)
-		return false;
-	step->from_start = false;
-	row_key(0, 1, &step->first);
-	step->to_end = !row_key(0, 3, &step->next);
-	step->position = DatumGetInt64(row_value(0, 5));
-	step->invites = DatumGetInt64(row_value(0, 6));
-	return true;
+	return false;
 }
 
 /*
@@ -642,44 +544,30 @@ step_down(int64 event_id, int level, TreeStep *step)
  * say where the position is.
  */
 static int
-step_down_with_changes(int64 event_id, int level, TreeStep *step,
+step_down_with_changes(RunScan *runs, int64 event_id, int level, TreeStep *step,
 					   const PendingChange *changes, int nchanges)
 {
-	Datum		values[7];
-	char		nulls[7];
-	uint64		nruns;
 	int			c = 0;
 	int64		before = 0;
+	RunRow		run;
 
-	step_args(event_id, level, step, values, nulls);
-	nruns = run(step->to_end ? &tree_runs_to_end_query : &tree_runs_query,
-				values, nulls, -1);
-
-	for (uint64 i = 0; i < nruns; i++)
+	scan_range(runs, event_id, level, step, false);
+	while (run_scan_next(runs, &run))
 	{
-		InviteKey	first;
-		InviteKey	next;
-		bool		last = !row_key(i, 3, &next);
-		int64		invites = DatumGetInt64(row_value(i, 5));
+		int64		invites = run.invites;
 
-		row_key(i, 1, &first);
 		/* changes before this run are in runs outside the range */
-		while (c < nchanges && invite_key_cmp(&changes[c].first, &first) < 0)
+		while (c < nchanges && invite_key_cmp(&changes[c].first, &run.first) < 0)
 			c++;
-		for (; c < nchanges && (last || invite_key_cmp(&changes[c].first, &next) < 0); c++)
+		for (; c < nchanges && (run.last || invite_key_cmp(&changes[c].first, &run.next) < 0); c++)
 		{
-			if (!last && invite_key_cmp(&changes[c].last, &next) >= 0)
+			if (!run.last && invite_key_cmp(&changes[c].last, &run.next) >= 0)
 				return -1;
 			invites += changes[c].delta;
 		}
 		if (before + invites > step->position)
 		{
-			step->from_start = false;
-			step->first = first;
-			step->to_end = last;
-			step->next = next;
-			step->position -= before;
-			step->invites = invites;
+			enter_run(step, &run, invites, before);
 			return 1;
 		}
 		before += invites;
@@ -732,16 +620,19 @@ tree_page(int64 event_id, int32 limit, int32 offset, const InviteCount *count)
 
 	if (offset >= SKIP_WITHOUT_RUNS && count->height >= 0)
 	{
+		RunScan    *runs;
+
 		if (count->changes > 0)
 			changes = pending_changes(event_id, &nchanges);
+		runs = run_scan_open();
 		for (int level = count->height; level >= 0; level--)
 		{
 			int			found;
 
 			if (changes == NULL)
-				found = step_down(event_id, level, &step) ? 1 : 0;
+				found = step_down(runs, event_id, level, &step) ? 1 : 0;
 			else
-				found = step_down_with_changes(event_id, level, &step,
+				found = step_down_with_changes(runs, event_id, level, &step,
 											   changes, nchanges);
 			if (found == 0)
 				positions_do_not_match(event_id, count->invites, offset);
@@ -753,6 +644,7 @@ tree_page(int64 event_id, int32 limit, int32 offset, const InviteCount *count)
 				break;
 			}
 		}
+		run_scan_close(runs);
 	}
 
 	values[0] = Int64GetDatum(event_id);
