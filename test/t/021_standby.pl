@@ -11,6 +11,9 @@
 #   3. While pgbench writers churn the primary, pgbench readers on the
 #      standby check each page against the ground truth in their snapshot
 #      (no error allowed); then, caught up, the same answers again.
+#   4. With the runs made unlogged on the primary, the standby refuses the
+#      pages that read them with 0A000, as PostgreSQL refuses any query of
+#      an unlogged table during recovery; logged again, the same answers.
 use strict;
 use warnings;
 
@@ -156,6 +159,23 @@ cmp_ok($readers->{processed} // 0, '>', 0, 'readers on the standby: checked read
 note "writes on the primary: $writers->{processed}, checked reads on the standby: $readers->{processed}";
 catch_up('churn');
 same('after churn');
+
+note '4. the runs made unlogged on the primary';
+# A standby has no data of an unlogged table.  A deep page reads the runs
+# in C (src/run_scan.c), not through the planner, which refuses such a
+# table during recovery: it must refuse the same way, not reach for files
+# that are not there.  Pages that do not read the runs are served.
+$primary->safe_psql($db, 'ALTER TABLE invite_api.invite_runs SET UNLOGGED');
+catch_up('unlogged runs');
+is( InviteTest::sqlstate(
+		$standby, $db, "SELECT invite_api.event_invites_page(1, 5, 0, '$token')"),
+	'ok', 'unlogged runs: the first page is served on the standby');
+is( InviteTest::sqlstate(
+		$standby, $db, "SELECT invite_api.event_invites_page(1, 5, 3000, '$token')"),
+	'0A000', 'unlogged runs: a page that reads them is refused on the standby');
+$primary->safe_psql($db, 'ALTER TABLE invite_api.invite_runs SET LOGGED');
+catch_up('logged runs');
+same('runs logged again');
 
 $standby->stop;
 $primary->stop;
