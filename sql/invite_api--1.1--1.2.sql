@@ -1198,14 +1198,15 @@ CREATE EVENT TRIGGER invite_api_watch_triggers ON ddl_command_end
     EXECUTE FUNCTION @extschema@.watch_invite_triggers();
 ALTER EVENT TRIGGER invite_api_watch_triggers ENABLE ALWAYS;
 
--- The page function reads the counts, the pending changes and the runs; its
--- plans are made once and kept (src/invite_query.c), hence no JIT (the
--- generic plans' cost estimates would compile them on every call), no
--- Memoize (which would size a cache for the generic plan's guess of the
--- page), and no bitmap scans: a generic plan guesses that a range of runs
--- holds some thousand (it holds at most 64) and reads them through a
--- bitmap and a sort instead of in the primary key's order, which made a
--- page deep in an event of 10 million invites a tenth slower.
+-- The page function reads the counts, the pending changes and the invites
+-- through plans made once and kept (src/invite_query.c; the runs it reads
+-- in C, src/run_scan.c), hence no JIT (the generic plans' cost estimates
+-- would compile them on every call), no Memoize (which would size a cache
+-- for the generic plan's guess of the page), and no bitmap scans: each
+-- query reads a range of an index in its order, and a generic plan's guess
+-- of the range's size can make it read the range through a bitmap and a
+-- sort instead (when the runs were read through plans, that made a page
+-- deep in an event of 10 million invites a tenth slower).
 CREATE OR REPLACE FUNCTION @extschema@.event_invites_page(
     event_id    bigint,
     "limit"     integer DEFAULT NULL,

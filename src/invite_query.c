@@ -1,6 +1,7 @@
 /*
  * invite_query.c
- *		The SQL of the endpoint, prepared once per backend.
+ *		The SQL of the endpoint, prepared once per backend, and the page's
+ *		descent through the runs (which run_scan.c reads).
  *
  * Every name is schema-qualified and equality is spelled
  * OPERATOR(pg_catalog.=); the SQL function also pins search_path to
@@ -18,7 +19,9 @@
  *	     explains how they are kept).  A page at offset k descends from the
  *	     top level to the run of invites holding position k, summing at most
  *	     a few dozen run sizes per level, then skips less than half a run
- *	     in the index, from the run's start or from its end.
+ *	     in the index, from the run's start or from its end.  The descent
+ *	     reads the runs straight from their index (run_scan.c), not through
+ *	     SPI: a query per level cost more than the runs it read.
  */
 #include "postgres.h"
 

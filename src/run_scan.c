@@ -25,10 +25,11 @@
 #include "access/skey.h"
 #include "access/table.h"
 #include "access/tableam.h"
-#include "catalog/namespace.h"
+#include "access/xlog.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
+#include "nodes/makefuncs.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -51,8 +52,13 @@ typedef enum RunColumn
 	RUN_NCOLUMNS
 } RunColumn;
 
-/* The primary key's columns, and the function that orders each. */
+/*
+ * The primary key's columns are the first RUN_KEY_COLUMNS of RunColumn, in
+ * the key's order (check_key() makes sure), so a key column's number in
+ * the index is its RunColumn plus one.
+ */
 #define RUN_KEY_COLUMNS 4
+#define RUN_KEY_ATTNO(column) ((AttrNumber) ((column) + 1))
 
 static const struct
 {
@@ -82,19 +88,20 @@ struct RunScan
 	AttrNumber	attno[RUN_NCOLUMNS];	/* in the table */
 	TupleTableSlot *slot;
 	IndexScanDesc scan;
+	int			nkeys;			/* of the scan begun */
 	ScanDirection direction;
 	ScanKeyData keys[RUN_MAX_KEYS];
 	ScanKeyData from_row[2];
 	ScanKeyData before_row[2];
 };
 
-static void
-runs_altered(const char *detail_format, const char *name)
+static pg_attribute_noreturn() void
+runs_altered(const char *detail)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 			 errmsg("invite_api.invite_runs is not as the extension made it"),
-			 errdetail(detail_format, name),
+			 errdetail_internal("%s", detail),
 			 errhint("Restore the table as the extension's script defines it and run SELECT invite_api.rebuild_invite_positions(); as the extension's owner.")));
 }
 
@@ -115,13 +122,14 @@ check_columns(RunScan *scan)
 				strcmp(NameStr(attr->attname), run_columns[c].name) == 0)
 			{
 				if (attr->atttypid != run_columns[c].type)
-					runs_altered("Column %s has another type.", run_columns[c].name);
+					runs_altered(psprintf("Column %s has another type.",
+										  run_columns[c].name));
 				scan->attno[c] = attr->attnum;
 				break;
 			}
 		}
 		if (scan->attno[c] == InvalidAttrNumber)
-			runs_altered("Column %s is missing.", run_columns[c].name);
+			runs_altered(psprintf("Column %s is missing.", run_columns[c].name));
 	}
 }
 
@@ -134,17 +142,17 @@ check_key(RunScan *scan)
 {
 	Relation	index = scan->index;
 
+	const char *wrong_key = "Its primary key is not a btree of (event_id, level, first_at, first_user).";
+
 	if (index->rd_rel->relam != BTREE_AM_OID ||
 		index->rd_index->indnkeyatts != RUN_KEY_COLUMNS)
-		runs_altered("Its primary key is not a btree of %s.",
-					 "(event_id, level, first_at, first_user)");
+		runs_altered(wrong_key);
 	for (int c = 0; c < RUN_KEY_COLUMNS; c++)
 	{
 		if (index->rd_index->indkey.values[c] != scan->attno[c] ||
 			(index->rd_indoption[c] & INDOPTION_DESC) != 0 ||
-			index_getprocid(index, c + 1, BTORDER_PROC) != run_columns[c].order_proc)
-			runs_altered("Its primary key is not a btree of %s.",
-						 "(event_id, level, first_at, first_user)");
+			index_getprocid(index, RUN_KEY_ATTNO(c), BTORDER_PROC) != run_columns[c].order_proc)
+			runs_altered(wrong_key);
 	}
 }
 
@@ -152,41 +160,49 @@ RunScan *
 run_scan_open(void)
 {
 	RunScan    *scan = palloc0(sizeof(RunScan));
-	Oid			table_id = get_relname_relid("invite_runs",
-											 get_namespace_oid("invite_api", false));
 	Oid			index_id;
 
-	if (!OidIsValid(table_id))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation \"invite_api.invite_runs\" does not exist")));
-	scan->table = table_open(table_id, AccessShareLock);
+	/*
+	 * By name, looked up again once locked, as the executor does: the table
+	 * may have been replaced while the lock was awaited.
+	 */
+	scan->table = table_openrv(makeRangeVar("invite_api", "invite_runs", -1),
+							   AccessShareLock);
 	if (scan->table->rd_rel->relkind != RELKIND_RELATION)
-		runs_altered("It is no longer a %s.", "table");
+		runs_altered("It is no longer a table.");
+	/* a standby has no data of an unlogged table; the planner refuses so */
+	if (!RelationIsPermanent(scan->table) && RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot access temporary or unlogged relations during recovery")));
 	check_columns(scan);
 	index_id = RelationGetPrimaryKeyIndex(scan->table);
 	if (!OidIsValid(index_id))
-		runs_altered("It has no %s.", "primary key");
+		runs_altered("It has no primary key.");
 	scan->index = index_open(index_id, AccessShareLock);
 	check_key(scan);
 	scan->slot = table_slot_create(scan->table, NULL);
 	return scan;
 }
 
-/* A row comparison (first_at, first_user) "strategy" key, into header. */
+/*
+ * A bound on the runs' first keys: the row comparison (first_at,
+ * first_user) "strategy" key, into header and its two members.
+ */
 static void
-row_key(ScanKey header, ScanKey members, StrategyNumber strategy,
-		const InviteKey *key)
+key_bound(ScanKey header, ScanKey members, StrategyNumber strategy,
+		  const InviteKey *key)
 {
-	ScanKeyEntryInitialize(&members[0], SK_ROW_MEMBER, RUN_FIRST_AT + 1,
+	ScanKeyEntryInitialize(&members[0], SK_ROW_MEMBER, RUN_KEY_ATTNO(RUN_FIRST_AT),
 						   strategy, TIMESTAMPTZOID, InvalidOid,
 						   run_columns[RUN_FIRST_AT].order_proc,
 						   TimestampTzGetDatum(key->at));
-	ScanKeyEntryInitialize(&members[1], SK_ROW_MEMBER | SK_ROW_END, RUN_FIRST_USER + 1,
+	ScanKeyEntryInitialize(&members[1], SK_ROW_MEMBER | SK_ROW_END,
+						   RUN_KEY_ATTNO(RUN_FIRST_USER),
 						   strategy, INT8OID, InvalidOid,
 						   run_columns[RUN_FIRST_USER].order_proc,
 						   Int64GetDatum(key->user));
-	ScanKeyEntryInitialize(header, SK_ROW_HEADER, RUN_FIRST_AT + 1, strategy,
+	ScanKeyEntryInitialize(header, SK_ROW_HEADER, RUN_KEY_ATTNO(RUN_FIRST_AT), strategy,
 						   InvalidOid, InvalidOid, InvalidOid,
 						   PointerGetDatum(members));
 }
@@ -197,20 +213,25 @@ run_scan_start(RunScan *scan, int64 event_id, int level,
 {
 	int			nkeys = 0;
 
-	/* attribute numbers of scan keys are the index's */
-	ScanKeyInit(&scan->keys[nkeys++], RUN_EVENT_ID + 1, BTEqualStrategyNumber,
-				F_INT8EQ, Int64GetDatum(event_id));
-	ScanKeyInit(&scan->keys[nkeys++], RUN_LEVEL + 1, BTEqualStrategyNumber,
-				F_INT2EQ, Int16GetDatum((int16) level));
+	ScanKeyInit(&scan->keys[nkeys++], RUN_KEY_ATTNO(RUN_EVENT_ID),
+				BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(event_id));
+	ScanKeyInit(&scan->keys[nkeys++], RUN_KEY_ATTNO(RUN_LEVEL),
+				BTEqualStrategyNumber, F_INT2EQ, Int16GetDatum((int16) level));
 	if (from != NULL)
-		row_key(&scan->keys[nkeys++], scan->from_row, BTGreaterEqualStrategyNumber, from);
+		key_bound(&scan->keys[nkeys++], scan->from_row, BTGreaterEqualStrategyNumber, from);
 	if (before != NULL)
-		row_key(&scan->keys[nkeys++], scan->before_row, BTLessStrategyNumber, before);
+		key_bound(&scan->keys[nkeys++], scan->before_row, BTLessStrategyNumber, before);
 
-	if (scan->scan != NULL)
+	/* a scan begun with as many keys is started again with these */
+	if (scan->scan != NULL && scan->nkeys != nkeys)
+	{
 		index_endscan(scan->scan);
-	scan->scan = index_beginscan(scan->table, scan->index, GetActiveSnapshot(),
-								 nkeys, 0);
+		scan->scan = NULL;
+	}
+	if (scan->scan == NULL)
+		scan->scan = index_beginscan(scan->table, scan->index, GetActiveSnapshot(),
+									 nkeys, 0);
+	scan->nkeys = nkeys;
 	index_rescan(scan->scan, scan->keys, nkeys, NULL, 0);
 	scan->direction = backward ? BackwardScanDirection : ForwardScanDirection;
 }
