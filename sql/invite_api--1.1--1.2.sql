@@ -1238,12 +1238,17 @@ BEGIN
     INSERT INTO @extschema@.invite_counts AS c (event_id, invites, height)
     VALUES (p_event, 0, 0)
     ON CONFLICT (event_id) DO UPDATE SET invites = c.invites;
+    -- Every level of an event's runs starts at first_run_key(), so the
+    -- event has runs when it has that one, looked up by the whole primary
+    -- key: by event and level alone, the generic plan guessed a good part
+    -- of the table and read invite_runs sequentially up to the event.
     INSERT INTO @extschema@.invite_runs
            (event_id, level, first_at, first_user, next_at, next_user, invites)
     SELECT p_event, 0, k.first_at, k.first_user, NULL, NULL, 0
       FROM @extschema@.first_run_key() k
      WHERE NOT EXISTS (SELECT FROM @extschema@.invite_runs r
-                        WHERE r.event_id = p_event AND r.level = 0)
+                        WHERE r.event_id = p_event AND r.level = 0
+                          AND r.first_at = k.first_at AND r.first_user = k.first_user)
     ON CONFLICT DO NOTHING;
 END;
 $$;
