@@ -21,7 +21,6 @@
 
 #include "access/genam.h"
 #include "access/nbtree.h"
-#include "access/relation.h"
 #include "access/skey.h"
 #include "access/table.h"
 #include "access/tableam.h"
@@ -30,9 +29,7 @@
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
 #include "nodes/makefuncs.h"
-#include "utils/builtins.h"
 #include "utils/fmgroids.h"
-#include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
